@@ -1,0 +1,90 @@
+// buildApp: the Fastify server with its plugins, schemas and routes, given ready services.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Engine } from '../engine/client.ts'
+import authPlugin from './plugins/auth.ts'
+import errorPlugin from './plugins/errors.ts'
+import { registerSchemas } from './schemas.ts'
+import { Documents } from './services/documents.ts'
+import { EngineEvents } from './services/engine-events.ts'
+import { Org } from './services/org.ts'
+import type { ProcessModels } from './services/process-models.ts'
+import { TaskCompletion } from './services/task-completion.ts'
+import { TaskQueries } from './services/tasks.ts'
+import type { Forms } from './forms/forms.ts'
+import authRoutes from './routes/auth.ts'
+import documentRoutes from './routes/documents.ts'
+import engineEventRoutes from './routes/engine-events.ts'
+import healthRoutes from './routes/health.ts'
+import peopleRoutes from './routes/people.ts'
+import taskRoutes from './routes/tasks.ts'
+
+export interface AppDeps {
+  knex: Knex
+  engine: Engine
+  models: ProcessModels
+  forms: Forms
+  log: Logger
+  authSecret: string
+  tokenTtl: string
+  exporterToken: string
+  bodyLimit: number
+}
+
+export interface Services {
+  knex: Knex
+  engine: Engine
+  org: Org
+  documents: Documents
+  tasks: TaskQueries
+  completion: TaskCompletion
+  engineEvents: EngineEvents
+}
+
+export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: Services }> {
+  const { knex, engine, models, forms, log } = deps
+  const services: Services = {
+    knex,
+    engine,
+    org: new Org(knex),
+    documents: new Documents(knex, engine, models, forms, log),
+    tasks: new TaskQueries(knex, models, forms),
+    completion: new TaskCompletion(knex, engine, models, forms, log),
+    engineEvents: new EngineEvents(knex, models, log),
+  }
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  })
+  registerSchemas(app)
+  await app.register(errorPlugin)
+  await app.register(swagger, {
+    openapi: {
+      info: { title: '公文流转 API', version: '0.1.0', description: '发文等公文流程的 REST 接口。人员用登录令牌（Authorization: Bearer），集成方用单位 API 密钥（X-API-Key）。' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } })
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true }
+  })
+  await app.register(authPlugin, { secret: deps.authSecret, tokenTtl: deps.tokenTtl, org: services.org })
+  await app.register(healthRoutes, services)
+  await app.register(authRoutes, services)
+  await app.register(documentRoutes, services)
+  await app.register(taskRoutes, services)
+  await app.register(peopleRoutes, services)
+  await app.register(engineEventRoutes, { ...services, exporterToken: deps.exporterToken })
+  return { app, services }
+}

@@ -1,0 +1,40 @@
+// Every error the API answers with, declared once: code, HTTP status and Chinese message.
+export const errors = {
+  VALIDATION: { status: 400, message: '请求数据不符合要求' },
+  FORM_INVALID: { status: 400, message: '笺的填写内容不符合要求' },
+  ROUTE_INVALID: { status: 400, message: '此步骤不允许该办理方式' },
+  HANDLER_INVALID: { status: 400, message: '下一步办理人不符合要求' },
+  FIELD_FORBIDDEN: { status: 403, message: '此步骤无权修改该字段' },
+  UNAUTHENTICATED: { status: 401, message: '请先登录或提供有效的 API 密钥' },
+  LOGIN_FAILED: { status: 401, message: '用户名或密码错误' },
+  FORBIDDEN: { status: 403, message: '无权执行此操作' },
+  NOT_FOUND: { status: 404, message: '未找到' },
+  TASK_CLOSED: { status: 409, message: '该待办已办理或已被收回，不能重复办理' },
+  IDEMPOTENCY_CONFLICT: { status: 409, message: '该幂等键已用于另一请求' },
+  BODY_TOO_LARGE: { status: 413, message: '请求体过大' },
+  ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂不可用，请稍后重试' },
+  ENGINE_PENDING: { status: 202, message: '办理已保存，流程引擎恢复后将自动提交' },
+  INTERNAL: { status: 500, message: '服务器内部错误，请联系管理员并提供请求编号' },
+} as const
+
+export type ErrorCode = keyof typeof errors
+
+export interface FieldProblem {
+  field: string
+  message: string
+}
+
+export class AppError extends Error {
+  readonly statusCode: number
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: FieldProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? errors[code].message, options)
+    this.statusCode = errors[code].status
+  }
+}
+
+export const fail = (code: ErrorCode, message?: string, details?: FieldProblem[]) => new AppError(code, message, details)

@@ -1,0 +1,39 @@
+// Documents: start a flow, list the ones I may read, read one with its routing log.
+import type { FastifyPluginAsync } from 'fastify'
+import type { Services } from '../app.ts'
+import { errorResponses } from '../schemas.ts'
+
+const routes: FastifyPluginAsync<Services> = async (app, { documents }) => {
+  app.post<{ Body: { kind: string; data: Record<string, unknown> }; Headers: { 'idempotency-key'?: string } }>('/documents', {
+    schema: {
+      tags: ['documents'],
+      summary: '起草公文并启动其流程（如发文）；可带 Idempotency-Key 头防止重复提交',
+      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 200 } } },
+      body: {
+        type: 'object', required: ['kind', 'data'], additionalProperties: false,
+        properties: { kind: { type: 'string', description: '公文类型：fawen（发文）' }, data: { type: 'object', description: '笺的字段，至少包括标题', additionalProperties: true } },
+      },
+      response: { 201: { type: 'object', additionalProperties: true }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const doc = await documents.start(req.principal, req.body, req.headers['idempotency-key'] ?? null)
+    return reply.status(201).send(doc)
+  })
+
+  app.get<{ Querystring: { limit: number; offset: number } }>('/documents', {
+    schema: {
+      tags: ['documents'], summary: '我可查阅的公文（集成方：本单位全部公文）', querystring: { $ref: 'Page#' },
+      response: { 200: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses },
+    },
+  }, async (req) => documents.list(req.principal, req.query))
+
+  app.get<{ Params: { id: string } }>('/documents/:id', {
+    schema: {
+      tags: ['documents'], summary: '公文详情与流转日志',
+      params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } },
+      response: { 200: { type: 'object', additionalProperties: true, properties: { log: { type: 'array', items: { $ref: 'LogEntry#' } } } }, ...errorResponses },
+    },
+  }, async (req) => documents.one(req.principal, req.params.id))
+}
+
+export default routes

@@ -1,0 +1,22 @@
+// The caller's unit directory (people, roles) and the list of units for choosing recipients.
+import type { FastifyPluginAsync } from 'fastify'
+import type { Services } from '../app.ts'
+import { errorResponses } from '../schemas.ts'
+
+const person = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, department: { type: ['string', 'null'] }, roles: { type: 'array', items: { type: 'string' } } } }
+
+const routes: FastifyPluginAsync<Services> = async (app, { org }) => {
+  app.get<{ Querystring: { role?: string } }>('/people', {
+    schema: { tags: ['people'], summary: '本单位人员（可按角色筛选）', querystring: { type: 'object', properties: { role: { type: 'string' } }, additionalProperties: false }, response: { 200: { type: 'array', items: person }, ...errorResponses } },
+  }, async (req) => org.people(req.principal, req.query.role))
+
+  app.get<{ Params: { id: string } }>('/people/:id', {
+    schema: { tags: ['people'], summary: '本单位某人员', response: { 200: person, ...errorResponses } },
+  }, async (req) => org.person(req.principal, req.params.id))
+
+  app.get('/units', {
+    schema: { tags: ['people'], summary: '单位名录（选择主送、抄送机关用）', response: { 200: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } }, ...errorResponses } },
+  }, async () => org.units())
+}
+
+export default routes

@@ -1,0 +1,46 @@
+// The inbox: 待办, 已办, one task, and completing a task.
+import type { FastifyPluginAsync } from 'fastify'
+import type { Services } from '../app.ts'
+import { errorResponses } from '../schemas.ts'
+import type { CompletionInput } from '../services/task-completion.ts'
+
+const list = { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: { $ref: 'TaskListItem#' } } } }
+const taskKey = { type: 'object', properties: { key: { type: 'string', pattern: '^[0-9]{1,20}$' } } }
+
+const routes: FastifyPluginAsync<Services> = async (app, { tasks, completion }) => {
+  app.get<{ Querystring: { limit: number; offset: number } }>('/tasks', {
+    schema: { tags: ['tasks'], summary: '我的待办', querystring: { $ref: 'Page#' }, response: { 200: list, ...errorResponses } },
+  }, async (req) => tasks.open(req.principal, req.query))
+
+  app.get<{ Querystring: { limit: number; offset: number } }>('/tasks/done', {
+    schema: { tags: ['tasks'], summary: '我的已办', querystring: { $ref: 'Page#' }, response: { 200: list, ...errorResponses } },
+  }, async (req) => tasks.done(req.principal, req.query))
+
+  app.get<{ Params: { key: string } }>('/tasks/:key', {
+    schema: {
+      tags: ['tasks'], summary: '待办详情：公文、本步骤的笺字段、允许的办理方式及可选办理人', params: taskKey,
+      response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+    },
+  }, async (req) => tasks.one(req.principal, req.params.key))
+
+  app.post<{ Params: { key: string }; Body: CompletionInput; Headers: { 'idempotency-key'?: string } }>('/tasks/:key/complete', {
+    schema: {
+      tags: ['tasks'],
+      summary: '办理：提交本步骤的笺字段、办理方式、意见和下一步办理人。重复提交得到 409；相同 Idempotency-Key 的重试得到首次结果',
+      params: taskKey,
+      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 200 } } },
+      body: { $ref: 'Completion#' },
+      response: {
+        200: { type: 'object', properties: { taskKey: { type: 'string' }, documentId: { type: 'string' }, state: { type: 'string' }, route: { type: 'string' }, nextHandler: { type: ['string', 'null'] } } },
+        202: { type: 'object', properties: { taskKey: { type: 'string' }, documentId: { type: 'string' }, state: { type: 'string' }, route: { type: 'string' }, nextHandler: { type: ['string', 'null'] }, message: { type: 'string' } } },
+        ...errorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const result = await completion.complete(req.principal, req.params.key, req.body, req.headers['idempotency-key'] ?? null)
+    if (result.state === 'pending') return reply.status(202).send({ ...result, message: '办理已保存，流程引擎恢复后将自动提交' })
+    return result
+  })
+}
+
+export default routes

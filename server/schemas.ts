@@ -1,0 +1,84 @@
+// Shared route schemas, registered once with $id and referenced by $ref; they drive request
+// validation, response serialisation and the OpenAPI document at /docs.
+import type { FastifyInstance } from 'fastify'
+
+export const schemas = [
+  {
+    $id: 'Error',
+    type: 'object',
+    properties: {
+      statusCode: { type: 'integer' },
+      code: { type: 'string' },
+      error: { type: 'string' },
+      message: { type: 'string' },
+      details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+    },
+  },
+  {
+    $id: 'Page',
+    type: 'object',
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+      offset: { type: 'integer', minimum: 0, default: 0 },
+    },
+    additionalProperties: false,
+  },
+  {
+    $id: 'TaskListItem',
+    type: 'object',
+    properties: {
+      taskKey: { type: 'string' },
+      step: { type: 'string' },
+      stepName: { type: 'string' },
+      state: { type: 'string' },
+      assignee: { type: ['string', 'null'] },
+      candidateRole: { type: ['string', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      closedAt: { type: ['string', 'null'], format: 'date-time' },
+      route: { type: ['string', 'null'] },
+      documentId: { type: 'string' },
+      documentKind: { type: 'string' },
+      title: { type: 'string' },
+      docNumber: { type: ['string', 'null'] },
+    },
+  },
+  {
+    $id: 'LogEntry',
+    type: 'object',
+    properties: {
+      step: { type: 'string' },
+      stepName: { type: 'string' },
+      actorId: { type: ['string', 'null'] },
+      actorName: { type: 'string' },
+      route: { type: ['string', 'null'] },
+      opinion: { type: ['string', 'null'] },
+      channel: { type: 'string' },
+      at: { type: 'string', format: 'date-time' },
+    },
+  },
+  {
+    $id: 'Completion',
+    type: 'object',
+    required: ['route'],
+    additionalProperties: false,
+    properties: {
+      route: { type: 'string', minLength: 1, description: '办理方式，须为该步骤允许的之一' },
+      nextHandler: { type: ['string', 'null'], description: '下一步办理人（人员编号）；不填则交给下一步角色的所有人员' },
+      opinion: { type: ['string', 'null'], maxLength: 5000, description: '意见' },
+      data: { type: 'object', description: '本步骤可修改的笺字段', additionalProperties: true },
+    },
+  },
+] as const
+
+export function registerSchemas(app: FastifyInstance): void {
+  for (const s of schemas) app.addSchema(s)
+}
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  503: { $ref: 'Error#' },
+}

@@ -1,0 +1,153 @@
+// Documents: start a flow, read one with its routing log, list the ones the caller may read.
+import { randomUUID } from 'node:crypto'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Engine } from '../../engine/client.ts'
+import { EngineError } from '../../engine/client.ts'
+import { AppError, fail } from '../errors.ts'
+import type { Forms } from '../forms/forms.ts'
+import type { Principal } from './principal.ts'
+import type { ProcessModels } from './process-models.ts'
+
+/** Each kind of document: its flow (the BPMN process id) and the 笺 its first step uses. */
+export const documentKinds: Record<string, { process: string; form: string; label: string }> = {
+  fawen: { process: 'fawen', form: 'fawen-gaozhi', label: '发文' },
+}
+
+export async function routingLog(knex: Knex, documentId: string) {
+  return knex('routing_log')
+    .where({ document_id: documentId })
+    .orderBy([{ column: 'at' }, { column: 'id' }])
+    .select('step', 'step_name as stepName', 'actor_id as actorId', 'actor_name as actorName', 'route', 'opinion', 'channel', 'at')
+}
+
+export class Documents {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+    private readonly models: ProcessModels,
+    private readonly forms: Forms,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Saves the document first, then starts its flow with the document id as a variable; the
+   * exporter links the instance back even if this process dies between the two steps.
+   */
+  async start(p: Principal, input: { kind: string; data: Record<string, unknown> }, idempotencyKey: string | null) {
+    const kind = documentKinds[input.kind]
+    if (!kind) throw fail('VALIDATION', `未知的公文类型“${input.kind}”`, [{ field: 'kind', message: `可选：${Object.keys(documentKinds).join('、')}` }])
+    if (idempotencyKey) {
+      const existing = await this.knex('documents').where({ created_by: p.userId, idempotency_key: idempotencyKey }).first('id')
+      if (existing) return this.summary(existing.id)
+    }
+    this.forms.validateDraft(kind.form, input.data)
+    await this.checkRecipients(input.data)
+    const latest = await this.models.latest(kind.process)
+    if (!latest) throw fail('ENGINE_UNAVAILABLE', `流程“${kind.label}”尚未部署`)
+
+    const id = randomUUID()
+    const inserted = await this.knex('documents')
+      .insert({
+        id,
+        unit_id: p.unitId,
+        kind: input.kind,
+        title: String(input.data.title),
+        status: 'starting',
+        data: JSON.stringify(input.data),
+        created_by: p.userId,
+        idempotency_key: idempotencyKey,
+      })
+      .onConflict(['created_by', 'idempotency_key'])
+      .ignore()
+      .returning('id')
+    if (inserted.length === 0) {
+      const existing = await this.knex('documents').where({ created_by: p.userId, idempotency_key: idempotencyKey }).first('id')
+      return this.summary(existing.id)
+    }
+    try {
+      const started = await this.engine.startProcess(kind.process, { documentId: id, unitId: p.unitId, drafter: p.userId })
+      await this.knex('documents')
+        .where({ id })
+        .update({
+          process_instance_key: started.processInstanceKey,
+          process_definition_key: started.processDefinitionKey,
+          status: this.knex.raw(`case when status = 'starting' then 'running' else status end`),
+          updated_at: new Date(),
+        })
+    } catch (err) {
+      if (err instanceof EngineError) {
+        // The draft stays saved (status failed) so nothing typed is lost; the caller may retry.
+        await this.knex('documents').where({ id, status: 'starting' }).whereNull('process_instance_key').update({ status: 'failed' })
+        throw new AppError('ENGINE_UNAVAILABLE', undefined, undefined, { cause: err })
+      }
+      throw err
+    }
+    this.log.info({ documentId: id, kind: input.kind, unit: p.unitId }, 'document started')
+    return this.summary(id)
+  }
+
+  private async checkRecipients(data: Record<string, unknown>): Promise<void> {
+    const ids = [...((data.mainRecipients as string[]) ?? []), ...((data.ccRecipients as string[]) ?? [])]
+    if (!ids.length) return
+    const found = new Set((await this.knex('units').whereIn('id', ids).select('id')).map((r) => r.id))
+    const missing = ids.filter((u) => !found.has(u))
+    if (missing.length) throw fail('FORM_INVALID', undefined, missing.map((u) => ({ field: 'mainRecipients', message: `没有编号为“${u}”的单位` })))
+  }
+
+  private async summary(id: string) {
+    const d = await this.knex('documents').where({ id }).first()
+    return { id: d.id, kind: d.kind, title: d.title, status: d.status, processInstanceKey: d.process_instance_key, createdAt: d.created_at }
+  }
+
+  /** A person may read a document of their unit they created or had a task on; an integrator reads the unit's. */
+  async one(p: Principal, id: string) {
+    const doc = await this.readable(p).where('d.id', id).first('d.*')
+    if (!doc) throw fail('NOT_FOUND', '未找到该公文')
+    const [log, openTasks, deliveries] = await Promise.all([
+      routingLog(this.knex, id),
+      this.knex('tasks').where({ document_id: id, state: 'open' }).select('task_key as taskKey', 'element_id as step', 'step_name as stepName', 'assignee', 'candidate_role as candidateRole', 'created_at as createdAt'),
+      this.knex('deliveries as v').join('units as u', 'u.id', 'v.recipient_unit_id').where({ 'v.document_id': id }).select('u.id as unitId', 'u.name as unitName', 'v.kind', 'v.delivered_at as deliveredAt'),
+    ])
+    return {
+      id: doc.id,
+      kind: doc.kind,
+      title: doc.title,
+      status: doc.status,
+      unitId: doc.unit_id,
+      docNumber: doc.doc_number,
+      sealName: doc.seal_name,
+      sealedAt: doc.sealed_at,
+      data: doc.data,
+      incident: doc.incident,
+      createdBy: doc.created_by,
+      createdAt: doc.created_at,
+      completedAt: doc.completed_at,
+      currentSteps: openTasks,
+      log,
+      deliveries,
+    }
+  }
+
+  async list(p: Principal, page: { limit: number; offset: number }) {
+    const base = this.readable(p)
+    const [items, [{ count }]] = await Promise.all([
+      base.clone().orderBy('d.created_at', 'desc').limit(page.limit).offset(page.offset)
+        .select('d.id', 'd.kind', 'd.title', 'd.status', 'd.doc_number as docNumber', 'd.created_at as createdAt'),
+      base.clone().count<{ count: string }[]>('* as count'),
+    ])
+    return { items, total: Number(count) }
+  }
+
+  private readable(p: Principal) {
+    const q = this.knex('documents as d').where('d.unit_id', p.unitId)
+    if (p.channel === 'api') return q
+    return q.andWhere((w) =>
+      w.where('d.created_by', p.userId).orWhereExists((s) =>
+        s.select(this.knex.raw('1')).from('tasks as t').whereRaw('t.document_id = d.id').andWhere((o) =>
+          o.where('t.completed_by', p.userId).orWhere('t.assignee', p.userId).orWhere((r) => r.where('t.state', 'open').whereNull('t.assignee').whereIn('t.candidate_role', p.roles)),
+        ),
+      ),
+    )
+  }
+}

@@ -1,0 +1,54 @@
+// People and API keys: password login, resolving a caller to a Principal, the unit's directory.
+import { createHash } from 'node:crypto'
+import bcrypt from 'bcryptjs'
+import type { Knex } from 'knex'
+import { fail } from '../errors.ts'
+import type { Principal } from './principal.ts'
+
+export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex')
+
+export class Org {
+  constructor(private readonly knex: Knex) {}
+
+  async login(username: string, password: string): Promise<Principal> {
+    const user = await this.knex('users').where({ username }).first()
+    // Compare against a dummy hash when the user is unknown, so timing does not reveal usernames.
+    const ok = await bcrypt.compare(password, user?.password_hash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva')
+    if (!user || !ok) throw fail('LOGIN_FAILED')
+    return this.principal(user.id, 'web')
+  }
+
+  async principal(userId: string, channel: 'web' | 'api'): Promise<Principal> {
+    const user = await this.knex('users').where({ id: userId }).first('id', 'unit_id', 'name')
+    if (!user) throw fail('UNAUTHENTICATED')
+    const roles = (await this.knex('user_roles').where({ user_id: userId }).select('role')).map((r) => r.role as string)
+    return { userId: user.id, unitId: user.unit_id, name: user.name, roles, channel }
+  }
+
+  async fromApiKey(key: string): Promise<Principal> {
+    const row = await this.knex('api_keys').where({ key_hash: hashApiKey(key) }).first('user_id', 'unit_id')
+    if (!row) throw fail('UNAUTHENTICATED', 'API 密钥无效')
+    const p = await this.principal(row.user_id, 'api')
+    return { ...p, unitId: row.unit_id }
+  }
+
+  async people(p: Principal, role: string | undefined) {
+    const q = this.knex('users as u')
+      .leftJoin('departments as d', 'd.id', 'u.department_id')
+      .where('u.unit_id', p.unitId)
+      .orderBy('u.name')
+      .select('u.id', 'u.name', 'd.name as department', this.knex.raw('coalesce((select array_agg(role order by role) from user_roles r where r.user_id = u.id), \'{}\') as roles'))
+    if (role) q.whereExists((s) => s.select(this.knex.raw('1')).from('user_roles as r').whereRaw('r.user_id = u.id').andWhere('r.role', role))
+    return q
+  }
+
+  async person(p: Principal, id: string) {
+    const [person] = await (await this.people(p, undefined)).filter((x: { id: string }) => x.id === id)
+    if (!person) throw fail('NOT_FOUND', '未找到该人员')
+    return person
+  }
+
+  async units() {
+    return this.knex('units').orderBy('id').select('id', 'name')
+  }
+}

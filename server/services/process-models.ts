@@ -1,0 +1,46 @@
+// Deployed process versions and their parsed models, cached by process definition key.
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import { parseProcess, type ProcessModel } from '../../engine/bpmn-model.ts'
+import type { Engine } from '../../engine/client.ts'
+
+export class ProcessModels {
+  private readonly cache = new Map<string, Promise<ProcessModel | null>>()
+
+  constructor(private readonly knex: Knex) {}
+
+  /** Deploys every processes/*.bpmn and records each version; an unchanged model keeps its version. */
+  async deployAll(engine: Engine, dir: string, log: Logger): Promise<void> {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.bpmn')).map((f) => join(dir, f))
+    const deployed = await engine.deploy(files)
+    for (const d of deployed) {
+      await this.knex('process_definitions')
+        .insert({ key: d.processDefinitionKey, bpmn_process_id: d.bpmnProcessId, version: d.version, resource_name: d.resourceName, xml: d.xml })
+        .onConflict('key')
+        .ignore()
+      log.info({ process: d.bpmnProcessId, version: d.version, key: d.processDefinitionKey }, 'process deployed')
+    }
+  }
+
+  byKey(key: string): Promise<ProcessModel | null> {
+    let model = this.cache.get(key)
+    if (!model) {
+      model = this.knex('process_definitions')
+        .where({ key })
+        .first('xml')
+        .then((row: { xml: string } | undefined) => (row ? parseProcess(row.xml) : null))
+      model.catch(() => this.cache.delete(key))
+      this.cache.set(key, model)
+    }
+    return model
+  }
+
+  async latest(bpmnProcessId: string): Promise<{ key: string; model: ProcessModel } | null> {
+    const row = await this.knex('process_definitions').where({ bpmn_process_id: bpmnProcessId }).orderBy('version', 'desc').first('key')
+    if (!row) return null
+    const model = await this.byKey(row.key)
+    return model ? { key: row.key, model } : null
+  }
+}

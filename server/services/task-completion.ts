@@ -1,0 +1,194 @@
+// Completing a user task: validate and claim it in PostgreSQL, complete it in Zeebe, then record
+// it. The submission is stored before the engine is called, so nothing entered is lost when the
+// engine or the server fails in between; a retry loop finishes what an outage interrupted.
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Engine } from '../../engine/client.ts'
+import { EngineError } from '../../engine/client.ts'
+import type { RouteTarget } from '../../engine/bpmn-model.ts'
+import { AppError, fail } from '../errors.ts'
+import type { Forms } from '../forms/forms.ts'
+import type { Principal } from './principal.ts'
+import type { ProcessModels } from './process-models.ts'
+import { canAct } from './tasks.ts'
+
+export interface CompletionInput {
+  route: string
+  nextHandler?: string | null
+  opinion?: string | null
+  data?: Record<string, unknown>
+}
+
+export interface CompletionResult {
+  taskKey: string
+  documentId: string
+  state: 'completed' | 'pending'
+  route: string
+  nextHandler: string | null
+}
+
+/** Records a completed task once: state, the 笺 changes, and its routing-log entry. */
+export async function finalizeCompletion(trx: Knex.Transaction, taskKey: string, at: Date): Promise<void> {
+  const task = await trx('tasks').where({ task_key: taskKey }).forUpdate().first()
+  if (!task || task.state === 'completed' || task.state === 'canceled') return
+  await trx('tasks').where({ task_key: taskKey }).update({ state: 'completed', closed_at: at })
+  if (!task.document_id) return
+  if (task.state === 'completing' && task.form_data && Object.keys(task.form_data).length) {
+    const patch: Record<string, unknown> = { data: trx.raw('data || ?::jsonb', [JSON.stringify(task.form_data)]), updated_at: at }
+    if (typeof task.form_data.title === 'string') patch.title = task.form_data.title
+    await trx('documents').where({ id: task.document_id }).update(patch)
+  }
+  const actor = task.completed_by ? await trx('users').where({ id: task.completed_by }).first('name') : null
+  await trx('routing_log')
+    .insert({
+      document_id: task.document_id,
+      unit_id: task.unit_id,
+      dedup_key: `task:${taskKey}`,
+      step: task.element_id,
+      step_name: task.step_name,
+      actor_id: task.completed_by,
+      actor_name: actor?.name ?? '（流程引擎外办理）',
+      route: task.route,
+      opinion: task.opinion,
+      channel: task.channel ?? 'engine',
+      at: task.submitted_at ?? at,
+    })
+    .onConflict('dedup_key')
+    .ignore()
+}
+
+export class TaskCompletion {
+  private retryTimer: NodeJS.Timeout | null = null
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+    private readonly models: ProcessModels,
+    private readonly forms: Forms,
+    private readonly log: Logger,
+  ) {}
+
+  async complete(p: Principal, taskKey: string, input: CompletionInput, idempotencyKey: string | null): Promise<CompletionResult> {
+    const claimed = await this.knex.transaction(async (trx) => {
+      const task = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId }).forUpdate().first()
+      if (!task) throw fail('NOT_FOUND', '未找到该待办')
+      if (task.state !== 'open') {
+        if (idempotencyKey && task.idempotency_key === idempotencyKey && task.completed_by === p.userId) return { replay: task }
+        throw fail('TASK_CLOSED')
+      }
+      if (!canAct(p, task)) throw fail('FORBIDDEN', '该待办不属于您')
+      const model = await this.models.byKey(task.process_definition_key)
+      const step = model?.userTasks.get(task.element_id)
+      if (!step || !step.formKey) throw fail('INTERNAL', `流程模型中找不到步骤 ${task.element_id}`)
+      const route = step.routes.find((r) => r.name === input.route)
+      if (!route) {
+        throw fail('ROUTE_INVALID', `此步骤不允许办理方式“${input.route}”，可选：${step.routes.map((r) => r.name).join('、')}`, [
+          { field: 'route', message: `可选办理方式：${step.routes.map((r) => r.name).join('、')}` },
+        ])
+      }
+      const doc = await trx('documents').where({ id: task.document_id }).forUpdate().first()
+      this.forms.validateStep(step.formKey, step.editable, doc.data, input.data ?? {})
+      const nextHandler = await this.resolveHandler(trx, route, input.nextHandler ?? null, doc)
+      await trx('tasks')
+        .where({ task_key: taskKey })
+        .update({
+          state: 'completing',
+          completed_by: p.userId,
+          route: route.name,
+          next_handler: nextHandler,
+          opinion: input.opinion ?? null,
+          form_data: JSON.stringify(input.data ?? {}),
+          channel: p.channel,
+          idempotency_key: idempotencyKey,
+          submitted_at: new Date(),
+        })
+      return { documentId: task.document_id as string, route: route.name, nextHandler }
+    })
+
+    if ('replay' in claimed) {
+      const t = claimed.replay
+      return { taskKey, documentId: t.document_id, state: t.state === 'completed' ? 'completed' : 'pending', route: t.route, nextHandler: t.next_handler }
+    }
+    const result: CompletionResult = { taskKey, documentId: claimed.documentId, state: 'completed', route: claimed.route, nextHandler: claimed.nextHandler }
+    const outcome = await this.submit(taskKey, claimed.route, claimed.nextHandler)
+    if (outcome === 'pending') return { ...result, state: 'pending' }
+    if (outcome === 'gone') throw fail('TASK_CLOSED', '流程已不在此步骤（可能已被撤销），本次办理未生效')
+    return result
+  }
+
+  /** Sends the stored submission to Zeebe; 'pending' leaves it for the retry loop. */
+  private async submit(taskKey: string, route: string, nextHandler: string | null): Promise<'done' | 'pending' | 'gone'> {
+    try {
+      await this.engine.completeUserTask(taskKey, { route, nextHandler: nextHandler ?? '' })
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err
+      if (err.kind === 'not_found') return 'gone' // the engine's CANCELED or COMPLETED record settles the row
+      if (err.kind === 'unavailable') {
+        this.log.warn({ taskKey, err: err.message }, 'engine unavailable; the completion is saved and will be retried')
+        return 'pending'
+      }
+      // Refused outright: reopen the task so the handler can act again.
+      await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({ state: 'open', completed_by: null, submitted_at: null, idempotency_key: null })
+      throw new AppError('ENGINE_UNAVAILABLE', `流程引擎拒绝了本次办理：${err.message}`, undefined, { cause: err })
+    }
+    await this.knex.transaction((trx) => finalizeCompletion(trx, taskKey, new Date()))
+    return 'done'
+  }
+
+  private async resolveHandler(trx: Knex.Transaction, route: RouteTarget, chosen: string | null, doc: { id: string; unit_id: string }): Promise<string | null> {
+    if (!route.targetRole) {
+      if (chosen) throw fail('HANDLER_INVALID', `办理方式“${route.name}”无需选择下一步办理人`, [{ field: 'nextHandler', message: '此办理方式无需选择下一步办理人' }])
+      return null
+    }
+    if (chosen) {
+      const holder = await trx('users as u')
+        .join('user_roles as r', 'r.user_id', 'u.id')
+        .where({ 'u.id': chosen, 'u.unit_id': doc.unit_id, 'r.role': route.targetRole })
+        .first('u.id')
+      if (!holder) {
+        throw fail('HANDLER_INVALID', `下一步办理人须为本单位的“${route.targetRole}”角色人员`, [
+          { field: 'nextHandler', message: `“${chosen}”不是本单位具有“${route.targetRole}”角色的人员` },
+        ])
+      }
+      return chosen
+    }
+    // A route back to an earlier step goes to whoever handled that step last, if they still hold the role.
+    const previous = await trx('tasks as t')
+      .join('user_roles as r', (j) => j.on('r.user_id', 't.completed_by').andOnVal('r.role', route.targetRole!))
+      .where({ 't.document_id': doc.id, 't.element_id': route.targetId, 't.state': 'completed' })
+      .orderBy('t.closed_at', 'desc')
+      .first('t.completed_by')
+    return previous?.completed_by ?? null
+  }
+
+  /** Retries completions the engine did not take (outage, crash) until the engine settles them. */
+  startRetryLoop(intervalMs = 2000): void {
+    const tick = async () => {
+      try {
+        const stuck = await this.knex('tasks')
+          .where({ state: 'completing' })
+          .andWhere('submitted_at', '<', new Date(Date.now() - intervalMs))
+          .orderBy('submitted_at')
+          .limit(50)
+          .select('task_key', 'route', 'next_handler')
+        for (const t of stuck) {
+          const outcome = await this.submit(t.task_key, t.route, t.next_handler).catch((err) => {
+            this.log.warn({ err, taskKey: t.task_key }, 'retrying a saved completion failed')
+            return 'pending' as const
+          })
+          if (outcome === 'pending') break
+        }
+      } catch (err) {
+        this.log.warn({ err }, 'completion retry loop could not read the inbox')
+      } finally {
+        if (this.retryTimer) this.retryTimer = setTimeout(tick, intervalMs)
+      }
+    }
+    this.retryTimer = setTimeout(tick, intervalMs)
+  }
+
+  stopRetryLoop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+  }
+}
