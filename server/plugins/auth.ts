@@ -20,7 +20,8 @@ export default fp(async function auth(app: FastifyInstance, opts: { secret: stri
   await app.register(fastifyJwt, { secret: opts.secret, sign: { expiresIn: opts.tokenTtl } })
   app.decorateRequest('principal', null as unknown as Principal)
   app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (req.routeOptions.config?.public || !req.routeOptions.url) return
+    const url = req.routeOptions.url
+    if (req.routeOptions.config?.public || !url || url === '/docs' || url.startsWith('/docs/')) return
     const apiKey = req.headers['x-api-key']
     if (typeof apiKey === 'string' && apiKey) {
       req.principal = await opts.org.fromApiKey(apiKey)

@@ -1,0 +1,177 @@
+// Test harness: a real Zeebe broker and a fresh PostgreSQL database per test file, and the server
+// started on them through the same startSystem() the README's start command uses.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import knexFactory from 'knex'
+import pino from 'pino'
+import { LocalBroker } from '../../engine/broker.ts'
+import { brokerPorts, loadConfig } from '../../server/config.ts'
+import { startSystem } from '../../server/main.ts'
+
+const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' })
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+}
+
+async function freeRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 20000)
+    const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))
+    if (checks.every(Boolean)) return base
+  }
+}
+
+export interface Stack {
+  url: string
+  port: number
+  databaseUrl: string
+  broker: LocalBroker
+  server: Awaited<ReturnType<typeof startSystem>> | null
+  startServer(): Promise<void>
+  stopServer(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Creates a database, starts a broker whose exporter posts to the server's port, then the server. */
+export async function startStack(): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'gongwen-test-'))
+  const dbName = `gw_test_${process.pid}_${Date.now()}`
+  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+  await admin.raw(`create database ${dbName}`)
+  const u = new URL(adminUrl)
+  u.pathname = `/${dbName}`
+  const databaseUrl = u.toString()
+  const base = await freeRange(6)
+  const port = base + 5
+  const env = {
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    GONGWEN_DATA_DIR: dir,
+    AUTH_SECRET: 'test-secret',
+    EXPORTER_TOKEN: 'test-exporter-token',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+  }
+  const broker = new LocalBroker({
+    dataDir: join(dir, 'zeebe'),
+    ports: brokerPorts(base),
+    exporter: { url: `http://127.0.0.1:${port}/internal/engine-events`, token: env.EXPORTER_TOKEN },
+    heapMb: 768,
+    log,
+  })
+  await broker.start()
+  const config = loadConfig({ ...env, ZEEBE_ADDRESS: broker.grpcAddress, ZEEBE_REST_ADDRESS: broker.restAddress })
+
+  const stack: Stack = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    databaseUrl,
+    broker,
+    server: null,
+    async startServer() {
+      stack.server = await startSystem(config, log)
+    },
+    async stopServer() {
+      await stack.server?.shutdown()
+      stack.server = null
+    },
+    async close() {
+      await stack.stopServer()
+      await broker.stop()
+      await admin.raw(`drop database if exists ${dbName} with (force)`)
+      await admin.destroy()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+  await stack.startServer()
+  return stack
+}
+
+/** A small REST client for tests: logs in demo people and calls the API as them. */
+export class Api {
+  private tokens = new Map<string, string>()
+  constructor(private readonly stack: Stack) {}
+
+  async token(username: string): Promise<string> {
+    let token = this.tokens.get(username)
+    if (!token) {
+      const res = await this.call('POST', '/auth/login', { body: { username, password: 'gongwen123' } })
+      if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`)
+      token = res.body.token as string
+      this.tokens.set(username, token)
+    }
+    return token
+  }
+
+  async call(method: string, path: string, opts: { as?: string; apiKey?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
+    const headers: Record<string, string> = { ...opts.headers }
+    if (opts.as) headers.authorization = `Bearer ${await this.token(opts.as)}`
+    if (opts.apiKey) headers['x-api-key'] = opts.apiKey
+    if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json'
+    const res = await fetch(this.stack.url + path, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) })
+    const text = await res.text()
+    let body: any = null
+    try {
+      body = text ? JSON.parse(text) : null
+    } catch {
+      body = text
+    }
+    return { status: res.status, body }
+  }
+
+  as(username: string) {
+    return {
+      get: (path: string) => this.call('GET', path, { as: username }),
+      post: (path: string, body?: unknown, headers?: Record<string, string>) => this.call('POST', path, { as: username, body, headers }),
+    }
+  }
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn()
+      if (value) return value
+    } catch (err) {
+      last = err
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+}
+
+export const draft = (overrides: Record<string, unknown> = {}) => ({
+  title: '关于做好冬季安全生产工作的通知',
+  docKind: '通知',
+  mainRecipients: ['liuzhou-edu'],
+  ccRecipients: ['liuzhou-fin'],
+  urgency: '平件',
+  publicity: '主动公开',
+  body: '各有关单位：请认真做好冬季安全生产工作。',
+  ...overrides,
+})
+
+/** The open tasks of a person, as the inbox shows them. */
+export async function inbox(api: Api, username: string) {
+  const res = await api.as(username).get('/tasks')
+  if (res.status !== 200) throw new Error(`inbox of ${username}: ${res.status}`)
+  return res.body.items as Array<{ taskKey: string; step: string; documentId: string; title: string }>
+}
+
+/** Waits until the person's inbox holds a task at `step` for the document, and returns it. */
+export async function taskFor(api: Api, username: string, documentId: string, step: string) {
+  return waitFor(`${username}'s ${step} task`, async () => (await inbox(api, username)).find((t) => t.documentId === documentId && t.step === step))
+}
+
+export async function startFawen(api: Api, username = 'zhangwei', data = draft()) {
+  const res = await api.as(username).post('/documents', { kind: 'fawen', data })
+  if (res.status !== 201) throw new Error(`start failed: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body.id as string
+}
