@@ -5,6 +5,8 @@ import type { Knex } from 'knex'
 import { fail } from '../errors.ts'
 import type { Principal } from './principal.ts'
 
+const DUMMY_HASH = bcrypt.hashSync('no such user', 10)
+
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex')
 
 export class Org {
@@ -12,9 +14,10 @@ export class Org {
 
   async login(username: string, password: string): Promise<Principal> {
     const user = await this.knex('users').where({ username }).first()
-    // Compare against a dummy hash when the user is unknown, so timing does not reveal usernames.
-    const ok = await bcrypt.compare(password, user?.password_hash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva')
-    if (!user || !ok) throw fail('LOGIN_FAILED')
+    // Accounts without a password (integrators) cannot log in; unknown users cost the same time.
+    const hash: string = user?.password_hash?.startsWith('$2') ? user.password_hash : DUMMY_HASH
+    const ok = await bcrypt.compare(password, hash)
+    if (!user || !ok || hash === DUMMY_HASH) throw fail('LOGIN_FAILED')
     return this.principal(user.id, 'web')
   }
 
