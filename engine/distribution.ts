@@ -2,7 +2,7 @@
 // user's cache, and build our exporter jar against its libraries. Nothing here is committed.
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -110,6 +110,5 @@ async function buildExporter(log: Logger, home: string, dir: string): Promise<st
   await run(join(java.home, 'bin', 'jar'), ['cf', `${jar}.partial`, '-C', out, '.'])
   await rename(`${jar}.partial`, jar)
   await rm(out, { recursive: true, force: true })
-  await writeFile(join(dir, 'exporter-source.txt'), EXPORTER_SOURCE)
   return jar
 }

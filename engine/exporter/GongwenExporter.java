@@ -49,7 +49,6 @@ public final class GongwenExporter implements Exporter {
 
   private final List<String> buffer = new ArrayList<>();
   private long lastBufferedPosition = -1;
-  private long lastPostedPosition = -1;
   private int failures = 0;
 
   @Override
@@ -92,9 +91,8 @@ public final class GongwenExporter implements Exporter {
   public void open(Controller controller) {
     this.controller = controller;
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    lastPostedPosition = controller.getLastExportedRecordPosition();
     controller.scheduleCancellableTask(flushInterval, this::scheduledFlush);
-    log.info("gongwen exporter open, posting to {} from position {}", url, lastPostedPosition);
+    log.info("gongwen exporter open, posting to {} from position {}", url, controller.getLastExportedRecordPosition());
   }
 
   @Override
@@ -117,7 +115,6 @@ public final class GongwenExporter implements Exporter {
     if (!wanted(record)) {
       if (buffer.isEmpty()) {
         controller.updateLastExportedRecordPosition(position);
-        lastPostedPosition = position;
       }
       return;
     }
@@ -184,7 +181,6 @@ public final class GongwenExporter implements Exporter {
     }
     buffer.clear();
     failures = 0;
-    lastPostedPosition = lastBufferedPosition;
     controller.updateLastExportedRecordPosition(lastBufferedPosition);
   }
 
