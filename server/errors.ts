@@ -10,10 +10,8 @@ export const errors = {
   FORBIDDEN: { status: 403, message: '无权执行此操作' },
   NOT_FOUND: { status: 404, message: '未找到' },
   TASK_CLOSED: { status: 409, message: '该待办已办理或已被收回，不能重复办理' },
-  IDEMPOTENCY_CONFLICT: { status: 409, message: '该幂等键已用于另一请求' },
   BODY_TOO_LARGE: { status: 413, message: '请求体过大' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂不可用，请稍后重试' },
-  ENGINE_PENDING: { status: 202, message: '办理已保存，流程引擎恢复后将自动提交' },
   INTERNAL: { status: 500, message: '服务器内部错误，请联系管理员并提供请求编号' },
 } as const
 
