@@ -105,7 +105,8 @@ export class Engine {
   async healthy(): Promise<boolean> {
     try {
       const topology = await withTimeout(this.grpc.topology(), 2000)
-      return topology.brokers.some((b) => b.partitions.some((p) => String(p.health).toLowerCase().includes('healthy') || p.health === 0))
+      // The gRPC loader may give the enum by name or by number; 'UNHEALTHY' must not pass.
+      return topology.brokers.some((b) => b.partitions.some((p) => String(p.health) === 'HEALTHY' || Number(p.health) === 0))
     } catch {
       return false
     }

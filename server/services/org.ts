@@ -35,18 +35,19 @@ export class Org {
     return { ...p, unitId: row.unit_id }
   }
 
-  async people(p: Principal, role: string | undefined) {
+  async people(p: Principal, role: string | undefined, id?: string) {
     const q = this.knex('users as u')
       .leftJoin('departments as d', 'd.id', 'u.department_id')
       .where('u.unit_id', p.unitId)
       .orderBy('u.name')
       .select('u.id', 'u.name', 'd.name as department', this.knex.raw('coalesce((select array_agg(role order by role) from user_roles r where r.user_id = u.id), \'{}\') as roles'))
+    if (id) q.where('u.id', id)
     if (role) q.whereExists((s) => s.select(this.knex.raw('1')).from('user_roles as r').whereRaw('r.user_id = u.id').andWhere('r.role', role))
     return q
   }
 
   async person(p: Principal, id: string) {
-    const [person] = await (await this.people(p, undefined)).filter((x: { id: string }) => x.id === id)
+    const [person] = await this.people(p, undefined, id)
     if (!person) throw fail('NOT_FOUND', '未找到该人员')
     return person
   }
