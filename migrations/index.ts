@@ -3,10 +3,18 @@
 import type { Knex } from 'knex'
 import * as organisation from './001-organisation.ts'
 import * as documents from './002-documents.ts'
+import * as flows from './003-flows.ts'
+import * as files from './004-files.ts'
+import * as notifications from './005-notifications.ts'
+import * as statistics from './006-statistics.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
   '002-documents': documents,
+  '003-flows': flows,
+  '004-files': files,
+  '005-notifications': notifications,
+  '006-statistics': statistics,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -10,6 +10,7 @@ import errorPlugin from './plugins/errors.ts'
 import { registerSchemas } from './schemas.ts'
 import { Documents } from './services/documents.ts'
 import { EngineEvents } from './services/engine-events.ts'
+import { Notifications } from './services/notifications.ts'
 import { Org } from './services/org.ts'
 import type { ProcessModels } from './services/process-models.ts'
 import { TaskCompletion } from './services/task-completion.ts'
@@ -18,7 +19,10 @@ import type { Forms } from './forms/forms.ts'
 import authRoutes from './routes/auth.ts'
 import documentRoutes from './routes/documents.ts'
 import engineEventRoutes from './routes/engine-events.ts'
+import fileRoutes from './routes/files.ts'
 import healthRoutes from './routes/health.ts'
+import notificationRoutes from './routes/notifications.ts'
+import statisticsRoutes from './routes/statistics.ts'
 import peopleRoutes from './routes/people.ts'
 import taskRoutes from './routes/tasks.ts'
 
@@ -32,6 +36,7 @@ export interface AppDeps {
   tokenTtl: string
   exporterToken: string
   bodyLimit: number
+  dataDir: string
 }
 
 export interface Services {
@@ -42,6 +47,8 @@ export interface Services {
   tasks: TaskQueries
   completion: TaskCompletion
   engineEvents: EngineEvents
+  notifications: Notifications
+  dataDir: string
 }
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: Services }> {
@@ -54,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     tasks: new TaskQueries(knex, models, forms),
     completion: new TaskCompletion(knex, engine, models, forms, log),
     engineEvents: new EngineEvents(knex, models, log),
+    notifications: new Notifications(knex, log),
+    dataDir: deps.dataDir,
   }
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
@@ -82,6 +91,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(documentRoutes, services)
   await app.register(taskRoutes, services)
   await app.register(peopleRoutes, services)
+  await app.register(fileRoutes, services)
+  await app.register(notificationRoutes, services)
+  await app.register(statisticsRoutes, services)
   await app.register(engineEventRoutes, { ...services, exporterToken: deps.exporterToken })
   return { app, services }
 }

@@ -55,13 +55,14 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     const forms = new Forms(join(root, 'forms'))
     const { app, services } = await buildApp({
       knex: db.knex, engine, models, forms, log,
-      authSecret: config.authSecret, tokenTtl: config.tokenTtl, exporterToken: config.exporterToken, bodyLimit: config.bodyLimit,
+      authSecret: config.authSecret, tokenTtl: config.tokenTtl, exporterToken: config.exporterToken, bodyLimit: config.bodyLimit, dataDir: config.dataDir,
     })
     await app.listen({ port: config.port, host: config.host })
     closers.push(['http server', () => app.close()])
     engine.startWorkers(automationHandlers(db.knex))
     services.completion.startRetryLoop()
-    closers.push(['workers', async () => { services.completion.stopRetryLoop(); await engine.stopWorkers() }])
+    services.notifications.start()
+    closers.push(['workers', async () => { services.completion.stopRetryLoop(); await services.notifications.stop(); await engine.stopWorkers() }])
     return { app, services, knex: db.knex, engine, shutdown }
   } catch (err) {
     await shutdown()

@@ -139,15 +139,28 @@ export class Documents {
     return { items, total: Number(count) }
   }
 
-  private readable(p: Principal) {
-    const q = this.knex('documents as d').where('d.unit_id', p.unitId)
+  /** Whether the caller may read the document (see readableQuery). */
+  async canRead(p: Principal, id: string): Promise<boolean> {
+    return Boolean(await this.readableQuery(p).where('d.id', id).first('d.id'))
+  }
+
+  /**
+   * Documents of the caller's unit they may read: people those they created or had a task on,
+   * integrators all of the unit's. Other units' documents never match.
+   */
+  readableQuery(p: Principal, alias = 'd') {
+    const q = this.knex(`documents as ${alias}`).where(`${alias}.unit_id`, p.unitId)
     if (p.channel === 'api') return q
     return q.andWhere((w) =>
-      w.where('d.created_by', p.userId).orWhereExists((s) =>
-        s.select(this.knex.raw('1')).from('tasks as t').whereRaw('t.document_id = d.id').andWhere((o) =>
+      w.where(`${alias}.created_by`, p.userId).orWhereExists((s) =>
+        s.select(this.knex.raw('1')).from('tasks as t').whereRaw(`t.document_id = ${alias}.id`).andWhere((o) =>
           o.where('t.completed_by', p.userId).orWhere('t.assignee', p.userId).orWhere((r) => r.where('t.state', 'open').whereNull('t.assignee').whereIn('t.candidate_role', p.roles)),
         ),
       ),
     )
+  }
+
+  private readable(p: Principal) {
+    return this.readableQuery(p)
   }
 }

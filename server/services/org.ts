@@ -22,10 +22,13 @@ export class Org {
   }
 
   async principal(userId: string, channel: 'web' | 'api'): Promise<Principal> {
-    const user = await this.knex('users').where({ id: userId }).first('id', 'unit_id', 'name')
+    const user = await this.knex('users').where({ id: userId }).first('id', 'unit_id', 'name', 'department_id')
     if (!user) throw fail('UNAUTHENTICATED')
-    const roles = (await this.knex('user_roles').where({ user_id: userId }).select('role')).map((r) => r.role as string)
-    return { userId: user.id, unitId: user.unit_id, name: user.name, roles, channel }
+    const held = (await this.knex('user_roles').where({ user_id: userId }).select('role')).map((r) => r.role as string)
+    // A role also counts within the person's department (dept_head@<department>), so a flow can
+    // offer a step to the head of the department a handler picked.
+    const roles = user.department_id ? [...held, ...held.map((r) => `${r}@${user.department_id}`)] : held
+    return { userId: user.id, unitId: user.unit_id, departmentId: user.department_id ?? null, name: user.name, roles, channel }
   }
 
   async fromApiKey(key: string): Promise<Principal> {

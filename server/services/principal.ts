@@ -2,7 +2,9 @@
 export interface Principal {
   userId: string
   unitId: string
+  departmentId: string | null
   name: string
+  /** Roles held, each also as role@department (e.g. dept_head@liuzhou-gov-zonghe). */
   roles: string[]
   /** web for people, api for integrators; recorded with every action. */
   channel: 'web' | 'api'
