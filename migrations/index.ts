@@ -7,6 +7,7 @@ import * as flows from './003-flows.ts'
 import * as files from './004-files.ts'
 import * as notifications from './005-notifications.ts'
 import * as statistics from './006-statistics.ts'
+import * as forms from './007-forms.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '004-files': files,
   '005-notifications': notifications,
   '006-statistics': statistics,
+  '007-forms': forms,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

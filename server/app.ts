@@ -20,10 +20,12 @@ import authRoutes from './routes/auth.ts'
 import documentRoutes from './routes/documents.ts'
 import engineEventRoutes from './routes/engine-events.ts'
 import fileRoutes from './routes/files.ts'
+import formRoutes from './routes/forms.ts'
 import healthRoutes from './routes/health.ts'
 import notificationRoutes from './routes/notifications.ts'
 import statisticsRoutes from './routes/statistics.ts'
 import peopleRoutes from './routes/people.ts'
+import phraseRoutes from './routes/phrases.ts'
 import taskRoutes from './routes/tasks.ts'
 
 export interface AppDeps {
@@ -48,6 +50,8 @@ export interface Services {
   completion: TaskCompletion
   engineEvents: EngineEvents
   notifications: Notifications
+  forms: Forms
+  models: ProcessModels
   dataDir: string
 }
 
@@ -62,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     completion: new TaskCompletion(knex, engine, models, forms, log),
     engineEvents: new EngineEvents(knex, models, log),
     notifications: new Notifications(knex, log),
+    forms,
+    models,
     dataDir: deps.dataDir,
   }
   const app: FastifyInstance = Fastify({
@@ -94,6 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(fileRoutes, services)
   await app.register(notificationRoutes, services)
   await app.register(statisticsRoutes, services)
+  await app.register(formRoutes, services)
+  await app.register(phraseRoutes, services)
   await app.register(engineEventRoutes, { ...services, exporterToken: deps.exporterToken })
   return { app, services }
 }
