@@ -1,124 +1,249 @@
-// The 笺 registry: loads every forms/<笺>/schema.json once, compiles it with ajv, and validates
-// a step's submission — only the fields the step may edit, then the whole 笺 as it will stand.
-import { readdirSync, readFileSync, existsSync } from 'node:fs'
+// The 笺 registry: each forms/<笺>/ (schema.json, template.hbs, with forms/common.schema.json)
+// compiled once per version. sync() gives a 笺 whose files changed a new version in form_versions;
+// a document keeps the version it started with, and old versions load from the table. It also
+// enforces what a step may do with the 笺: the fields of its task headers and its opinion rule.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
-import localizeModule from 'ajv-i18n/localize/zh/index.js'
+import type { Knex } from 'knex'
+import { fail } from '../errors.ts'
+import { compileForm, hashSource, inline, type FormSource, type FormVersion, type Schema } from './compile.ts'
+import { PdfPrinter } from './pdf.ts'
+import { problems } from './problems.ts'
+import { renderJian, type JianContext } from './render.ts'
 
-const localize = localizeModule as unknown as (errors: ErrorObject[]) => void
-import { fail, type FieldProblem } from '../errors.ts'
+/** A user task's headers (engine/bpmn-model.ts `step.headers`): editable, hidden, opinion, blankSignature. */
+export type StepHeaders = Record<string, string>
+type Data = Record<string, unknown>
 
-type Schema = { title?: string; properties?: Record<string, { title?: string }>; required?: string[]; [k: string]: unknown }
-
-export interface Form {
-  key: string
-  title: string
-  schema: Schema
-  validateFull: ValidateFunction
-  validateDraft: ValidateFunction
+export interface StepPermissions {
+  editable: string[]
+  readOnly: string[]
+  hidden: string[]
 }
 
+export interface StepView extends StepPermissions {
+  key: string
+  version: number
+  title: string
+  /** JSON Schema (self-contained, Chinese titles) of the fields this step may edit. */
+  schema: Schema
+  /** The 笺 data without the fields hidden from this step. */
+  data: Data
+  /** Chinese labels of every field the step sees (editable and read-only). */
+  labels: Record<string, string>
+  /** The box this step's opinion goes to; blankSignature 'unit' when the unit may allow 空白签名. */
+  opinion: { box: string; label: string; blankSignature: 'unit' | null } | null
+}
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+const pick = <T>(obj: Record<string, T>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]))
+
 export class Forms {
-  private readonly forms = new Map<string, Form>()
+  readonly printer: PdfPrinter
+  private readonly css: string
+  /** The 笺 as on disk (the current versions once synced). */
+  private readonly disk = new Map<string, FormVersion>()
+  private readonly compiled = new Map<string, FormVersion>()
+  private readonly stored = new Map<string, { source: FormSource; hash: string }>()
+  private readonly inlined = new WeakMap<FormVersion, Schema>()
+  private synced = false
 
-  constructor(dir: string) {
-    const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({ allErrors: true, strict: false })
-    ;(addFormats as unknown as (a: unknown) => void)(ajv)
-    for (const key of readdirSync(dir)) {
-      const file = join(dir, key, 'schema.json')
-      if (!existsSync(file)) continue
-      const schema = JSON.parse(readFileSync(file, 'utf8')) as Schema
-      // A draft only needs a title; the rest is checked when the step is submitted.
-      const draft = { ...schema, $id: `${schema.$id ?? key}`.replace(/schema\.json$/, "draft.json"), required: ["title"] } as Schema
-      delete draft.if
-      delete draft.then
-      this.forms.set(key, {
-        key,
-        title: schema.title ?? key,
-        schema,
-        validateFull: ajv.compile(schema),
-        validateDraft: ajv.compile(draft),
-      })
+  /** `chromiumPath`: the browser that prints PDFs (default /usr/bin/chromium, Debian's package). */
+  constructor(readonly dir: string, options: { chromiumPath?: string } = {}) {
+    this.printer = new PdfPrinter(options.chromiumPath)
+    const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '')
+    const commonText = read('common.schema.json') || '{}'
+    this.css = read('jian.css')
+    for (const key of readdirSync(dir).sort()) {
+      if (!existsSync(join(dir, key, 'schema.json'))) continue
+      const texts = { schema: read(join(key, 'schema.json')), template: read(join(key, 'template.hbs')), common: commonText }
+      const source = { key, schema: JSON.parse(texts.schema), common: JSON.parse(commonText), template: texts.template }
+      this.disk.set(key, compileForm(source, 0, hashSource(texts)))
     }
-  }
-
-  get(key: string): Form {
-    const form = this.forms.get(key)
-    if (!form) throw new Error(`no 笺 named ${key} under forms/`)
-    return form
-  }
-
-  has(key: string): boolean {
-    return this.forms.has(key)
-  }
-
-  /** The part of the 笺 a step may edit, as a JSON Schema for clients. */
-  stepSchema(key: string, editable: string[]): Schema {
-    const form = this.get(key)
-    const properties: Record<string, { title?: string }> = {}
-    for (const field of editable) if (form.schema.properties?.[field]) properties[field] = form.schema.properties[field]
-    return {
-      $schema: 'https://json-schema.org/draft/2020-12/schema',
-      title: form.title,
-      type: 'object',
-      properties,
-      required: (form.schema.required ?? []).filter((f) => editable.includes(f)),
-      additionalProperties: false,
-    }
-  }
-
-  /** Validates a new document's first draft. */
-  validateDraft(key: string, data: Record<string, unknown>): void {
-    const form = this.get(key)
-    if (!form.validateDraft(data)) throw fail('FORM_INVALID', undefined, problems(form, form.validateDraft.errors ?? []))
   }
 
   /**
-   * Checks a step's submission: fields outside the 笺 are unknown (400), fields of the 笺 the step
-   * may not edit are forbidden (403); then the 笺 as it would stand after the change must be valid.
+   * Records each 笺 whose files changed since its newest stored version as a new version, and
+   * learns every stored version. Run once at startup, before serving.
    */
-  validateStep(key: string, editable: string[], current: Record<string, unknown>, submitted: Record<string, unknown>): Record<string, unknown> {
+  async sync(knex: Knex): Promise<void> {
+    await knex.transaction(async (trx) => {
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['form_versions'])
+      for (const form of this.disk.values()) {
+        const latest = await trx('form_versions').where({ key: form.key }).orderBy('version', 'desc').first('version', 'hash')
+        let version = latest?.version as number | undefined
+        if (latest?.hash !== form.hash) {
+          version = (version ?? 0) + 1
+          const { schema, common, template } = form.source
+          await trx('form_versions').insert({ key: form.key, version, hash: form.hash, schema: JSON.stringify(schema), common: JSON.stringify(common), template })
+        }
+        const current = { ...form, version: version! }
+        this.disk.set(form.key, current)
+        this.compiled.set(`${form.key}@${version}`, current)
+      }
+    })
+    for (const row of await knex('form_versions').select('key', 'version', 'hash', 'schema', 'common', 'template')) {
+      this.stored.set(`${row.key}@${row.version}`, { hash: row.hash, source: { key: row.key, schema: row.schema, common: row.common, template: row.template } })
+    }
+    this.synced = true
+  }
+
+  get isSynced(): boolean {
+    return this.synced
+  }
+
+  has(key: string): boolean {
+    return this.disk.has(key)
+  }
+
+  /** A 笺 at a version; without one, as on disk (the current version). Old versions compile on first use. */
+  get(key: string, version?: number | null): FormVersion {
+    if (version == null) {
+      const form = this.disk.get(key)
+      if (!form) throw fail('NOT_FOUND', `没有名为“${key}”的笺`)
+      return form
+    }
+    const id = `${key}@${version}`
+    let form = this.compiled.get(id)
+    if (!form) {
+      const row = this.stored.get(id)
+      if (!row) throw fail('NOT_FOUND', `笺“${key}”没有第 ${version} 版`)
+      form = compileForm(row.source, version, row.hash)
+      this.compiled.set(id, form)
+    }
+    return form
+  }
+
+  /** The version new documents of this 笺 start with (store it in documents.form_version). */
+  current(key: string): { key: string; version: number; title: string } {
+    if (!this.synced) throw new Error('Forms.sync() must run before versions are known')
     const form = this.get(key)
-    const known = form.schema.properties ?? {}
-    const unknown = Object.keys(submitted).filter((f) => !(f in known))
-    if (unknown.length) {
-      throw fail('FORM_INVALID', undefined, unknown.map((f) => ({ field: f, message: `笺中没有字段“${f}”` })))
+    return { key, version: form.version, title: form.title }
+  }
+
+  list(): Array<{ key: string; version: number; title: string }> {
+    return [...this.disk.values()].map((f) => ({ key: f.key, version: f.version, title: f.title }))
+  }
+
+  /** The whole 笺 for clients: self-contained schema and its opinion boxes. */
+  describe(key: string, version?: number | null) {
+    const form = this.get(key, version)
+    return { key, version: form.version, title: form.title, schema: this.inline(form), boxes: [...form.boxes].map(([id, label]) => ({ id, label })) }
+  }
+
+  /** Which fields a step may edit, only read, or never see, from its `editable` and `hidden` headers. */
+  permissions(form: FormVersion, headers: StepHeaders): StepPermissions {
+    const hidden = form.fields.filter((f) => list(headers.hidden).includes(f))
+    const editable = form.fields.filter((f) => list(headers.editable).includes(f) && !hidden.includes(f) && !form.systemFields.includes(f))
+    const readOnly = form.fields.filter((f) => !editable.includes(f) && !hidden.includes(f))
+    return { editable, readOnly, hidden }
+  }
+
+  /** What a step's handler is sent: the schema of the fields they may edit and the data they may see. */
+  stepView(key: string, version: number | null | undefined, headers: StepHeaders, data: Data): StepView {
+    const form = this.get(key, version)
+    const perms = this.permissions(form, headers)
+    const full = this.inline(form)
+    const rules = (full.allOf ?? []).filter((rule) => fieldsOf(rule).every((f) => perms.editable.includes(f)))
+    const schema: Schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      title: form.title,
+      type: 'object',
+      properties: pick(full.properties ?? {}, perms.editable),
+      required: (form.schema.required ?? []).filter((f) => perms.editable.includes(f)),
+      additionalProperties: false,
+      ...(rules.length ? { allOf: rules } : {}),
     }
-    const forbidden = Object.keys(submitted).filter((f) => !editable.includes(f))
+    const box = headers.opinion
+    return {
+      key,
+      version: form.version,
+      title: form.title,
+      schema,
+      data: Object.fromEntries(Object.entries(data ?? {}).filter(([f]) => !perms.hidden.includes(f))),
+      ...perms,
+      labels: pick(form.labels, [...perms.editable, ...perms.readOnly]),
+      opinion: box ? { box, label: form.boxes.get(box) ?? box, blankSignature: headers.blankSignature === 'unit' ? 'unit' : null } : null,
+    }
+  }
+
+  /**
+   * Checks a step's submission and answers the 笺 as it will stand. A field outside the 笺 is 400;
+   * a field the step may not edit (read-only or hidden) is 403 naming it; then the fields this step
+   * edits must be valid in the merged 笺 (400, one Chinese message per field). Nothing is written.
+   */
+  validateStep(key: string, version: number | null | undefined, headers: StepHeaders, current: Data, submitted: Data): Data
+  /** @deprecated use validateStep(key, version, step.headers, current, submitted). */
+  validateStep(key: string, editable: string[], current: Data, submitted: Data): Data
+  validateStep(key: string, ...args: unknown[]): Data {
+    if (Array.isArray(args[0])) return this.validateStep(key, null, { editable: args[0].join(',') }, args[1] as Data, args[2] as Data)
+    const [version, headers, current, submitted] = args as [number | null | undefined, StepHeaders, Data, Data]
+    const form = this.get(key, version)
+    const { editable } = this.permissions(form, headers)
+    const fields = Object.keys(submitted ?? {})
+    const unknown = fields.filter((f) => !form.fields.includes(f))
+    if (unknown.length) throw fail('FORM_INVALID', `笺“${form.title}”中没有字段：${unknown.join('、')}`, unknown.map((f) => ({ field: f, message: `笺中没有字段“${f}”` })))
+    const forbidden = fields.filter((f) => !editable.includes(f))
     if (forbidden.length) {
-      throw fail(
-        'FIELD_FORBIDDEN',
-        `此步骤无权修改字段：${forbidden.map((f) => label(form, f)).join('、')}`,
-        forbidden.map((f) => ({ field: f, message: `此步骤无权修改“${label(form, f)}”` })),
-      )
+      const names = forbidden.map((f) => `“${form.labels[f]}”`).join('、')
+      throw fail('FIELD_FORBIDDEN', `此步骤无权修改${names}`, forbidden.map((f) => ({ field: f, message: `此步骤无权修改“${form.labels[f]}”` })))
     }
-    if (editable.length === 0) return current
+    if (!editable.length) return { ...current }
     const merged = { ...current, ...submitted }
-    if (!form.validateFull(merged)) throw fail('FORM_INVALID', undefined, problems(form, form.validateFull.errors ?? []))
+    if (!form.validateFull(merged)) {
+      // Only what this step edits is its to fix; other steps answer for their own fields.
+      const found = problems(form.labels, form.validateFull.errors ?? [], (f) => editable.includes(f))
+      if (found.length) throw fail('FORM_INVALID', found.map((p) => p.message).join('；'), found)
+    }
     return merged
   }
-}
 
-function label(form: Form, field: string): string {
-  return form.schema.properties?.[field]?.title ?? field
-}
-
-/** ajv errors → one entry per failing field, in Chinese, naming the field by its label. */
-export function problems(form: Form | null, errs: ErrorObject[]): FieldProblem[] {
-  const localized = errs.map((e) => ({ ...e }))
-  localize(localized)
-  const out: FieldProblem[] = []
-  for (const e of localized) {
-    if (e.keyword === 'if') continue
-    let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
-    if (e.keyword === 'required') field = [field, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.')
-    if (e.keyword === 'additionalProperties') field = [field, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.')
-    const top = field.split('.')[0]
-    const name = form ? label(form, top) : top
-    const message =
-      e.keyword === 'required' ? `请填写“${name}”` : e.keyword === 'additionalProperties' ? `不允许的字段“${field}”` : `“${name}”${e.message}`
-    if (!out.some((p) => p.field === field && p.message === message)) out.push({ field: field || '(body)', message })
+  /** Validates a new document's first draft against the current version: a title and well-typed fields. */
+  validateDraft(key: string, data: Data): void {
+    const form = this.get(key)
+    if (!form.validateDraft(data)) {
+      const found = problems(form.labels, form.validateDraft.errors ?? [])
+      throw fail('FORM_INVALID', found.map((p) => p.message).join('；'), found)
+    }
   }
-  return out
+
+  /**
+   * A step with an opinion box needs an opinion, unless its `blankSignature` header is `unit` and
+   * the unit allows 空白签名 (units.allow_blank_signature). Answers whether this is a blank signature.
+   */
+  checkOpinion(headers: StepHeaders, opinion: string | null | undefined, unitAllowsBlank: boolean): { blankSignature: boolean } {
+    if (opinion?.trim() || !headers.opinion) return { blankSignature: false }
+    if (headers.blankSignature === 'unit' && unitAllowsBlank) return { blankSignature: true }
+    const why = headers.blankSignature === 'unit' ? '本单位不允许空白签名' : '此步骤不允许空白签名'
+    throw fail('FORM_INVALID', `请填写意见（${why}）`, [{ field: 'opinion', message: `请填写意见（${why}）` }])
+  }
+
+  /** @deprecated use stepView(key, version, step.headers, data).schema. */
+  stepSchema(key: string, editable: string[]): Schema {
+    return this.stepView(key, null, { editable: editable.join(',') }, {}).schema
+  }
+
+  /** The 笺 as an HTML page (screen, or print when `print`). */
+  render(form: FormVersion, ctx: JianContext, opts: { print: boolean }): Promise<string> {
+    return renderJian(form, ctx, { ...opts, css: this.css })
+  }
+
+  /** Closes the PDF browser, if one was started; safe to call more than once. */
+  close(): Promise<void> {
+    return this.printer.close()
+  }
+
+  private inline(form: FormVersion): Schema {
+    let schema = this.inlined.get(form)
+    if (!schema) this.inlined.set(form, (schema = inline(form.schema, form.source.common)))
+    return schema
+  }
+}
+
+/** Every field a cross-field rule mentions (under properties or required, at any depth). */
+function fieldsOf(rule: unknown): string[] {
+  if (!rule || typeof rule !== 'object') return []
+  const r = rule as Schema
+  const own = [...Object.keys(r.properties ?? {}), ...(Array.isArray(r.required) ? r.required : [])]
+  return [...new Set([...own, ...Object.values(r).flatMap((v) => (typeof v === 'object' ? fieldsOf(v) : []))])]
 }

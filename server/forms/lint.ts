@@ -1,0 +1,62 @@
+// Deploy-time lint of a process model against the 笺: every user task bound to an existing 笺,
+// its editable/hidden fields fields of that 笺, its opinion box drawn in the 笺's template.
+import type { ProcessModel } from '../../engine/bpmn-model.ts'
+import type { Forms } from './forms.ts'
+
+export interface LintProblem {
+  taskId: string
+  taskName: string
+  field?: string
+  message: string
+}
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+
+/**
+ * Problems that must refuse the deployment, each naming the task (and field). `version` checks
+ * against a stored version of the 笺 instead of the files on disk.
+ */
+export function lintModel(model: ProcessModel, forms: Forms, version?: number | null): LintProblem[] {
+  const out: LintProblem[] = []
+  const keys = new Set<string>()
+  for (const task of model.userTasks.values()) {
+    const at = { taskId: task.id, taskName: task.name }
+    if (!task.formKey) {
+      out.push({ ...at, message: `用户任务“${task.name}”（${task.id}）没有绑定笺（zeebe:formDefinition externalReference）` })
+      continue
+    }
+    if (!forms.has(task.formKey)) {
+      out.push({ ...at, message: `用户任务“${task.name}”（${task.id}）绑定的笺“${task.formKey}”不存在` })
+      continue
+    }
+    keys.add(task.formKey)
+    const form = forms.get(task.formKey, version)
+    const editable = list(task.headers.editable)
+    const hidden = list(task.headers.hidden)
+    for (const [header, fields] of [['editable', editable], ['hidden', hidden]] as const) {
+      for (const field of fields) {
+        if (!form.fields.includes(field)) out.push({ ...at, field, message: `用户任务“${task.name}”的 ${header} 中的字段“${field}”不是笺“${form.title}”的字段` })
+      }
+    }
+    for (const field of editable) {
+      if (form.systemFields.includes(field)) out.push({ ...at, field, message: `字段“${form.labels[field]}”（${field}）由系统填写，用户任务“${task.name}”不能修改它` })
+      if (hidden.includes(field)) out.push({ ...at, field, message: `字段“${form.labels[field]}”（${field}）在用户任务“${task.name}”中既可修改又被隐藏` })
+    }
+    const box = task.headers.opinion
+    if (box !== undefined && !form.boxes.has(box)) {
+      out.push({ ...at, field: 'opinion', message: `用户任务“${task.name}”的意见栏“${box}”在笺“${form.title}”的模板中不存在（可用：${[...form.boxes.keys()].join('、')}）` })
+    }
+    const blank = task.headers.blankSignature
+    if (blank !== undefined && blank !== 'unit') out.push({ ...at, field: 'blankSignature', message: `用户任务“${task.name}”的 blankSignature 只能为 unit` })
+    if (blank !== undefined && box === undefined) out.push({ ...at, field: 'blankSignature', message: `用户任务“${task.name}”允许空白签名，却没有意见栏（opinion）` })
+  }
+  // A document keeps one 笺 version (documents.form_version), so a flow fills one 笺.
+  if (keys.size > 1) {
+    for (const task of model.userTasks.values()) {
+      if (task.formKey && task.formKey !== [...keys][0]) {
+        out.push({ taskId: task.id, taskName: task.name, message: `流程“${model.name}”的用户任务须绑定同一张笺：“${task.name}”绑定了“${task.formKey}”，其他任务绑定了“${[...keys][0]}”` })
+      }
+    }
+  }
+  return out
+}
