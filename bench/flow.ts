@@ -16,6 +16,7 @@ const STEPS = [
   { user: 'zhangwei', step: 'nigao', route: '送审核', nextHandler: 'lina' },
   { user: 'lina', step: 'shenhe', route: '送签发', nextHandler: 'wangqiang' },
   { user: 'wangqiang', step: 'qianfa', route: '签发', nextHandler: '' },
+  { user: 'chenjing', step: 'gaizhang', route: '用印', nextHandler: '' },
 ] as const
 
 type Server = NonNullable<Stack['server']>
@@ -63,7 +64,7 @@ async function viaRest(api: Api): Promise<void> {
 
 /**
  * Phase B, the baseline: the same model on the same broker, commanded through the engine client
- * directly. The 盖章/分发 workers need a documents row (document.seal fails without one), so we
+ * directly. The 编号/用印/分发 workers need a documents row (they fail without one), so we
  * insert a minimal row ourselves and start the instance with its id; the exporter links the
  * instance to it and marks it completed when the instance ends. The baseline thus shares the
  * workers, the exporter and its tasks table with phase A; it only skips our HTTP, auth,
@@ -76,7 +77,7 @@ async function viaZeebe(server: Server): Promise<void> {
   await knex('documents').insert({
     id, unit_id: UNIT, kind: 'fawen', title: 'bench', status: 'starting', data: JSON.stringify(draft()), created_by: 'zhangwei',
   })
-  const { processInstanceKey } = await engine.startProcess('fawen', { documentId: id, unitId: UNIT, drafter: 'zhangwei' })
+  const { processInstanceKey } = await engine.startProcess('fawen', { documentId: id, unitId: UNIT, drafter: 'zhangwei', stepLimit: 'PT72H', remindBefore: 'PT12H' })
   for (const s of STEPS) {
     // Native user task keys are only learnt from the exporter feed, which the server stores in `tasks`.
     const taskKey = await poll(`${s.step} task of instance ${processInstanceKey}`, deadline, async () => {

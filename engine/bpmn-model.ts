@@ -24,8 +24,16 @@ export interface UserTaskModel {
   name: string
   formKey: string | null
   candidateRole: string | null
+  /** candidateGroups as written: a role list, or an expression such as =["dept_head@" + department]. */
+  candidateGroups: string | null
   assigneeExpression: string | null
   editable: string[]
+  /** 笺 fields sent to the engine as variables on completion (task header `outputs`), for gateways and multi-instance. */
+  outputs: string[]
+  /** A multi-instance task (会签, 批示): one task per signer. */
+  multiInstance: boolean
+  /** Id of the embedded subprocess holding the task, null at the top level. */
+  subprocess: string | null
   headers: Record<string, string>
   routes: RouteTarget[]
 }
@@ -46,6 +54,7 @@ type El = {
   conditionExpression?: { body?: string }
   extensionElements?: { values?: Array<Record<string, any>> }
   flowElements?: El[]
+  loopCharacteristics?: { $type: string }
 }
 
 const moddle = new BpmnModdle({ zeebe: zeebeDescriptor })
@@ -54,11 +63,18 @@ export async function parseProcess(xml: string): Promise<ProcessModel> {
   const { rootElement } = (await moddle.fromXML(xml)) as unknown as { rootElement: { rootElements: El[] } }
   const process = rootElement.rootElements.find((e) => e.$type === 'bpmn:Process')
   if (!process) throw new Error('the model has no bpmn:Process')
-  const elements = process.flowElements ?? []
   const userTasks = new Map<string, UserTaskModel>()
   const serviceTaskTypes: string[] = []
+  const elements: Array<{ el: El; subprocess: string | null }> = []
+  const collect = (list: El[], subprocess: string | null) => {
+    for (const el of list) {
+      elements.push({ el, subprocess })
+      if (el.$type === 'bpmn:SubProcess') collect(el.flowElements ?? [], el.id)
+    }
+  }
+  collect(process.flowElements ?? [], null)
 
-  for (const el of elements) {
+  for (const { el, subprocess } of elements) {
     if (el.$type === 'bpmn:ServiceTask') {
       const def = ext(el, 'zeebe:TaskDefinition')
       if (def?.type) serviceTaskTypes.push(def.type)
@@ -72,13 +88,21 @@ export async function parseProcess(xml: string): Promise<ProcessModel> {
       name: el.name ?? el.id,
       formKey: ext(el, 'zeebe:FormDefinition')?.externalReference ?? null,
       candidateRole: firstGroup(assignment?.candidateGroups),
+      candidateGroups: assignment?.candidateGroups ?? null,
       assigneeExpression: assignment?.assignee ?? null,
-      editable: (headers.editable ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      editable: list(headers.editable),
+      outputs: list(headers.outputs),
+      multiInstance: el.loopCharacteristics?.$type === 'bpmn:MultiInstanceLoopCharacteristics',
+      subprocess,
       headers,
       routes: routesFrom(el),
     })
   }
   return { processId: process.id, name: process.name ?? process.id, userTasks, serviceTaskTypes }
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 }
 
 function ext(el: El, type: string): Record<string, any> | undefined {

@@ -93,6 +93,34 @@ export class Engine {
     return { processInstanceKey: String(r.processInstanceKey), processDefinitionKey: String(r.processDefinitionKey), version: r.version }
   }
 
+  /**
+   * Publishes a message; Zeebe drops a second one with the same messageId while the first is
+   * buffered, and a message start event starts one instance per correlation key at a time.
+   */
+  async publishMessage(name: string, correlationKey: string, messageId: string, variables: Record<string, unknown>): Promise<void> {
+    await this.command('publish', () => this.grpc.publishMessage({ name, correlationKey, messageId, variables, timeToLive: 3_600_000 } as never))
+  }
+
+  /**
+   * Moves an instance: terminates the given element instances and activates an element. The
+   * variables go to the instance's root scope, where the activated task's expressions read them
+   * and where a later completion would overwrite them (a task-local copy would shadow them).
+   */
+  async moveInstance(processInstanceKey: string, terminate: string[], activate: { elementId: string; variables: Record<string, unknown> }): Promise<void> {
+    await this.command('modify', () =>
+      this.grpc.modifyProcessInstance({
+        processInstanceKey,
+        activateInstructions: [{ elementId: activate.elementId, ancestorElementInstanceKey: '-1', variableInstructions: [{ variables: activate.variables, scopeId: '' }] }],
+        terminateInstructions: terminate.map((elementInstanceKey) => ({ elementInstanceKey })),
+      } as never),
+    )
+  }
+
+  /** Gives a user task to another person (转办). */
+  async assignUserTask(userTaskKey: string, assignee: string): Promise<void> {
+    await this.command('assign', () => this.rest.assignUserTask({ userTaskKey, assignee, allowOverride: true } as never))
+  }
+
   async cancelProcess(processInstanceKey: string): Promise<void> {
     await this.command('cancel', () => this.grpc.cancelProcessInstance(processInstanceKey))
   }

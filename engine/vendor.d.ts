@@ -6,3 +6,6 @@ declare module 'bpmn-moddle' {
     toXML(element: unknown, options?: { format?: boolean }): Promise<{ xml: string }>
   }
 }
+declare module 'bpmn-auto-layout' {
+  export function layoutProcess(xml: string): Promise<string>
+}

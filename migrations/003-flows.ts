@@ -47,6 +47,8 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('merged_into').references('documents.id')
     t.index(['source_document_id'])
   })
+  // An incoming document (电子来文) is created by the system, not by a person of its unit.
+  await knex.raw('alter table documents alter column created_by drop not null')
   await knex.schema.alterTable('deliveries', (t) => {
     t.uuid('incoming_document_id').unique().references('documents.id')
     t.timestamp('signed_at', { useTz: true })
@@ -58,6 +60,8 @@ export async function up(knex: Knex): Promise<void> {
     /** First time an eligible handler opened the task; 撤回 is allowed only before it. */
     t.timestamp('opened_at', { useTz: true })
     t.text('element_instance_key')
+    /** The variables a completion sends to Zeebe (route, nextHandler, the step's outputs), kept for retries. */
+    t.jsonb('engine_variables')
     t.index(['unit_id', 'state', 'deadline'])
   })
   await knex.schema.alterTable('routing_log', (t) => {
@@ -69,7 +73,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('routing_log', (t) => t.dropColumns('actor_role', 'blank_signature'))
-  await knex.schema.alterTable('tasks', (t) => t.dropColumns('deadline', 'remind_at', 'opened_at', 'element_instance_key'))
+  await knex.schema.alterTable('tasks', (t) => t.dropColumns('deadline', 'remind_at', 'opened_at', 'element_instance_key', 'engine_variables'))
   await knex.schema.alterTable('deliveries', (t) => t.dropColumns('incoming_document_id', 'signed_at', 'signed_by'))
   await knex.schema.alterTable('documents', (t) =>
     t.dropColumns('department_id', 'urgency', 'step_limit', 'remind_before', 'deadline', 'source_document_id', 'source_unit_id', 'received_at', 'received_by', 'archived_at', 'sealed_by', 'sealed_sha256', 'merged_into'),

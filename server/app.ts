@@ -8,11 +8,13 @@ import type { Engine } from '../engine/client.ts'
 import authPlugin from './plugins/auth.ts'
 import errorPlugin from './plugins/errors.ts'
 import { registerSchemas } from './schemas.ts'
+import { Conversion } from './services/conversion.ts'
 import { Documents } from './services/documents.ts'
 import { EngineEvents } from './services/engine-events.ts'
 import { Notifications } from './services/notifications.ts'
 import { Org } from './services/org.ts'
 import type { ProcessModels } from './services/process-models.ts'
+import { TaskActions } from './services/task-actions.ts'
 import { TaskCompletion } from './services/task-completion.ts'
 import { TaskQueries } from './services/tasks.ts'
 import type { Forms } from './forms/forms.ts'
@@ -27,6 +29,7 @@ import statisticsRoutes from './routes/statistics.ts'
 import peopleRoutes from './routes/people.ts'
 import phraseRoutes from './routes/phrases.ts'
 import taskRoutes from './routes/tasks.ts'
+import unitSettingsRoutes from './routes/unit-settings.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -46,8 +49,10 @@ export interface Services {
   engine: Engine
   org: Org
   documents: Documents
+  conversion: Conversion
   tasks: TaskQueries
   completion: TaskCompletion
+  actions: TaskActions
   engineEvents: EngineEvents
   notifications: Notifications
   forms: Forms
@@ -57,13 +62,17 @@ export interface Services {
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: Services }> {
   const { knex, engine, models, forms, log } = deps
+  const actions = new TaskActions(knex, engine, models, log)
+  const documents = new Documents(knex, engine, models, forms, log)
   const services: Services = {
     knex,
     engine,
     org: new Org(knex),
-    documents: new Documents(knex, engine, models, forms, log),
-    tasks: new TaskQueries(knex, models, forms),
+    documents,
+    conversion: new Conversion(knex, engine, documents, forms, log),
+    tasks: new TaskQueries(knex, models, forms, actions),
     completion: new TaskCompletion(knex, engine, models, forms, log),
+    actions,
     engineEvents: new EngineEvents(knex, models, log),
     notifications: new Notifications(knex, log),
     forms,
@@ -97,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(documentRoutes, services)
   await app.register(taskRoutes, services)
   await app.register(peopleRoutes, services)
+  await app.register(unitSettingsRoutes, services)
   await app.register(fileRoutes, services)
   await app.register(notificationRoutes, services)
   await app.register(statisticsRoutes, services)

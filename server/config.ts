@@ -34,6 +34,8 @@ export interface Config {
   bodyLimit: number
   /** SEED_DEMO — load demo units and people on first start (true/false). Default true. */
   seedDemo: boolean
+  /** Chromium used to print 笺 as PDF (Debian's chromium package). */
+  chromiumPath: string
   /** LOG_LEVEL — pino level. Default info. */
   logLevel: string
 }
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTtl: env.TOKEN_TTL ?? '12h',
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
+    chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     logLevel: env.LOG_LEVEL ?? 'info',
   }
 }

@@ -50,16 +50,18 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     const engine = new Engine({ grpcAddress, restAddress: restAddress!, log })
     closers.push(['engine client', () => engine.close()])
 
+    const forms = new Forms(join(root, 'forms'), { chromiumPath: config.chromiumPath })
+    closers.push(['pdf printer', () => forms.close()])
+    await forms.sync(db.knex)
     const models = new ProcessModels(db.knex)
-    await models.deployAll(engine, join(root, 'processes'), log)
-    const forms = new Forms(join(root, 'forms'))
+    await models.deployAll(engine, join(root, 'processes'), log, forms)
     const { app, services } = await buildApp({
       knex: db.knex, engine, models, forms, log,
       authSecret: config.authSecret, tokenTtl: config.tokenTtl, exporterToken: config.exporterToken, bodyLimit: config.bodyLimit, dataDir: config.dataDir,
     })
     await app.listen({ port: config.port, host: config.host })
     closers.push(['http server', () => app.close()])
-    engine.startWorkers(automationHandlers(db.knex))
+    engine.startWorkers(automationHandlers(db.knex, engine, services.notifications))
     services.completion.startRetryLoop()
     services.notifications.start()
     closers.push(['workers', async () => { services.completion.stopRetryLoop(); await services.notifications.stop(); await engine.stopWorkers() }])

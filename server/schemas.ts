@@ -40,6 +40,9 @@ export const schemas = [
       documentKind: { type: 'string' },
       title: { type: 'string' },
       docNumber: { type: ['string', 'null'] },
+      urgency: { type: ['string', 'null'] },
+      deadline: { type: ['string', 'null'], format: 'date-time' },
+      light: { type: ['string', 'null'], enum: ['red', 'yellow', 'green', null], description: '时限灯：red 已超期，yellow 临近时限，green 正常' },
     },
   },
   {
@@ -50,6 +53,8 @@ export const schemas = [
       stepName: { type: 'string' },
       actorId: { type: ['string', 'null'] },
       actorName: { type: 'string' },
+      actorRole: { type: ['string', 'null'] },
+      blankSignature: { type: 'boolean', description: '空白签名' },
       route: { type: ['string', 'null'] },
       opinion: { type: ['string', 'null'] },
       channel: { type: 'string' },

@@ -7,7 +7,7 @@ const stack = await startStack()
 t.teardown(() => stack.close())
 const api = new Api(stack)
 
-t.test('a 发文 travels 拟稿 → 审核 → 签发 → 盖章 → 分发, appearing in each handler’s inbox in turn', async (t) => {
+t.test('a 发文 travels 拟稿 → 审核 → 签发 → 编号 → 盖章 → 分发 → 归档, appearing in each handler’s inbox in turn', async (t) => {
   // given a drafter's new document
   const id = await startFawen(api)
   const nigao = await taskFor(api, 'zhangwei', id, 'nigao')
@@ -34,8 +34,10 @@ t.test('a 发文 travels 拟稿 → 审核 → 签发 → 盖章 → 分发, app
   const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa')
   t.ok((await inbox(api, 'sunli')).some((x) => x.taskKey === qianfa.taskKey), 'both leaders see the unassigned 签发 task')
 
-  // and 签发 → 盖章 → 分发, automated
+  // and 签发 → 编号 (automated) → 盖章 by the registry → 用印登记, 分发, 归档 (automated)
   t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发', opinion: '同意印发' })).status, 200)
+  const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  t.equal((await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })).status, 200)
   const doc = await waitFor('document completed', async () => {
     const res = await api.as('zhangwei').get(`/documents/${id}`)
     return res.body.status === 'completed' && res.body
@@ -44,15 +46,19 @@ t.test('a 发文 travels 拟稿 → 审核 → 签发 → 盖章 → 分发, app
   t.match(doc.docNumber, /^柳政办发〔\d{4}〕\d+号$/, 'a 发文字号 was allocated')
   t.equal(doc.sealName, '柳州市人民政府办公室印章')
   t.equal(doc.title, '关于做好冬季安全生产工作的通知（修改稿）', 'the drafter’s edit reached the document')
-  t.same(doc.deliveries.map((d: { unitId: string; kind: string }) => [d.unitId, d.kind]).sort(), [['liuzhou-edu', '主送'], ['liuzhou-fin', '抄送']])
+  t.same(doc.deliveries.map((d: { unitId: string; kind: string }) => [d.unitId, d.kind]), [['liuzhou-edu', '主送'], ['liuzhou-fin', '抄送']])
   t.same(
     doc.log.map((e: { stepName: string; actorName: string; route: string | null; opinion: string | null }) => [e.stepName, e.actorName, e.route, e.opinion?.slice(0, 2) ?? null]),
     [
       ['拟稿', '张伟', '送审核', '请审'],
-      ['审核', '李娜', '送签发', '同意'],
+      ['科室审核', '李娜', '送签发', '同意'],
       ['签发', '王强', '签发', '同意'],
-      ['盖章', '系统', null, '编号'],
+      ['编号', '系统', null, '发文'],
+      ['盖章', '陈静', '用印', null],
+      ['用印登记', '系统', null, '加盖'],
       ['分发', '系统', null, '分发'],
+      ['分发', '系统', null, '分发'],
+      ['归档', '系统', null, '已归'],
     ],
     'the routing log records who, which step, route and opinion, in order',
   )
@@ -65,7 +71,7 @@ t.test('审核 may send it back to the drafter, and 签发 back to 审核', asyn
   await api.as('liuyang').post(`/tasks/${nigao.taskKey}/complete`, { route: '送审核', nextHandler: 'zhaolei' })
   const shenhe = await taskFor(api, 'zhaolei', id, 'shenhe')
   const routes = (await api.as('zhaolei').get(`/tasks/${shenhe.taskKey}`)).body.routes.map((r: { name: string }) => r.name)
-  t.same(routes.sort(), ['送签发', '退回拟稿人'].sort())
+  t.same(routes, ['送下一审核', '送会签', '送签发', '退回拟稿人'])
 
   // 退回拟稿人 → the drafter gets 拟稿 again
   t.equal((await api.as('zhaolei').post(`/tasks/${shenhe.taskKey}/complete`, { route: '退回拟稿人', opinion: '请补充依据' })).status, 200)
@@ -75,7 +81,7 @@ t.test('审核 may send it back to the drafter, and 签发 back to 审核', asyn
   // with no handler chosen, the route back goes to the one who handled 审核 before
   const shenhe2 = await taskFor(api, 'zhaolei', id, 'shenhe')
   t.notOk((await inbox(api, 'lina')).some((x) => x.taskKey === shenhe2.taskKey), 'not offered to the other department head')
-  await api.as('zhaolei').post(`/tasks/${shenhe2.taskKey}/complete`, { route: '送签发', nextHandler: 'sunli' })
+  await api.as('zhaolei').post(`/tasks/${shenhe2.taskKey}/complete`, { route: '送签发', nextHandler: 'sunli', opinion: '同意' })
 
   // 退回审核 from 签发
   const qianfa = await taskFor(api, 'sunli', id, 'qianfa')
@@ -84,6 +90,26 @@ t.test('审核 may send it back to the drafter, and 签发 back to 审核', asyn
   t.ok(shenhe3)
   const log = (await api.as('liuyang').get(`/documents/${id}`)).body.log
   t.same(log.map((e: { route: string }) => e.route), ['送审核', '退回拟稿人', '送审核', '送签发', '退回审核'])
+})
+
+t.test('签发 needs an opinion unless the unit allows a blank signature (空白签名)', async (t) => {
+  const id = await startFawen(api)
+  const nigao = await taskFor(api, 'zhangwei', id, 'nigao')
+  await api.as('zhangwei').post(`/tasks/${nigao.taskKey}/complete`, { route: '送审核', nextHandler: 'lina' })
+  const shenhe = await taskFor(api, 'lina', id, 'shenhe')
+  const noOpinion = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' })
+  t.equal(noOpinion.status, 400, '审核 has an opinion box: an opinion is required')
+  t.equal(noOpinion.body.details[0].field, 'opinion')
+  await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' })
+  const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa')
+  const blank = await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发' })
+  t.equal(blank.status, 400, 'the unit does not allow blank signatures yet')
+  t.match(blank.body.message, /不允许空白签名/)
+  t.equal((await api.call('PUT', '/settings/unit', { as: 'zhouadmin', body: { allowBlankSignature: true } })).status, 200)
+  t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发' })).status, 200, 'now it does')
+  const log = (await api.as('zhangwei').get(`/documents/${id}`)).body.log
+  t.match(log.find((e: { step: string }) => e.step === 'qianfa'), { blankSignature: true, opinion: null, actorRole: 'leader' })
+  await api.call('PUT', '/settings/unit', { as: 'zhouadmin', body: { allowBlankSignature: false } })
 })
 
 t.test('invalid input is refused with 400 naming the field, and changes nothing', async (t) => {
@@ -152,12 +178,12 @@ t.test('completing a task twice advances the flow once', async (t) => {
   // a client retry with the same idempotency key gets the first result
   const shenhe = tasks[0]
   const key = { 'idempotency-key': 'retry-1' }
-  const first = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' }, key)
-  const retry = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' }, key)
+  const first = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' }, key)
+  const retry = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' }, key)
   t.equal(first.status, 200)
   t.equal(retry.status, 200)
   t.same(retry.body, first.body)
-  const other = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' }, { 'idempotency-key': 'another' })
+  const other = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' }, { 'idempotency-key': 'another' })
   t.equal(other.status, 409)
 
   // starting a document with the same idempotency key returns the same document
@@ -171,7 +197,7 @@ t.test('an unchanged model is not deployed as a new version; OpenAPI and health 
   const before = await knex('process_definitions').where({ bpmn_process_id: 'fawen' }).count<{ count: string }[]>('* as count')
   const { ProcessModels } = await import('../server/services/process-models.ts')
   const { join } = await import('node:path')
-  await new ProcessModels(knex).deployAll(engine, join(import.meta.dirname, '..', 'processes'), pino({ level: 'silent' }))
+  await new ProcessModels(knex).deployAll(engine, join(import.meta.dirname, '..', 'processes'), pino({ level: 'silent' }), stack.server!.services.forms)
   const after = await knex('process_definitions').where({ bpmn_process_id: 'fawen' }).select('version')
   t.equal(after.length, Number(before[0].count))
   t.same(after.map((r: { version: number }) => r.version), [1])

@@ -13,7 +13,9 @@ async function openTasks(documentId: string) {
 
 async function finish(t: { equal: (...a: any[]) => void; same: (...a: any[]) => void }, id: string) {
   const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa')
-  t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发' })).status, 200)
+  t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发', opinion: '同意' })).status, 200)
+  const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  t.equal((await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })).status, 200)
   const doc = await waitFor('completed', async () => {
     const res = await api.as('zhangwei').get(`/documents/${id}`)
     return res.body.status === 'completed' && res.body
@@ -32,7 +34,7 @@ t.test('server restarted mid-flow: the inbox is intact and the flow completes', 
   const id = await startFawen(api)
   const shenhe = await toShenhe(id)
   // complete and stop at once, so the next task's record may arrive while the server is down
-  t.equal((await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' })).status, 200)
+  t.equal((await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' })).status, 200)
   await stack.stopServer()
   await stack.startServer()
   const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa')
@@ -69,7 +71,7 @@ t.test('broker stopped mid-flow: a completion is saved (202), applied when the b
   const res = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意（引擎维护期间提交）' })
   t.equal(res.status, 202, JSON.stringify(res.body))
   t.equal(res.body.state, 'pending')
-  const again = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' })
+  const again = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' })
   t.equal(again.status, 409, 'a second submission while pending is refused')
   await stack.broker.start()
   const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa', )
@@ -91,7 +93,7 @@ t.test('broker killed mid-flow: after restart the inbox holds each waiting task 
   t.same((await openTasks(ids[1])).map((x: { element_id: string }) => x.element_id), ['nigao'])
   const shenhe = await taskFor(api, 'lina', ids[0], 'shenhe')
   const res = await waitFor('engine accepts the completion', async () => {
-    const r = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' })
+    const r = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' })
     return (r.status === 200 || r.status === 202) && r
   })
   t.ok(res)
@@ -109,5 +111,5 @@ t.test('a task whose instance is cancelled in Zeebe disappears from the inbox', 
     return r.body.status === 'canceled' && r.body
   })
   t.same(after.currentSteps, [])
-  t.equal((await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发' })).status, 409, 'completing the ghost is refused')
+  t.equal((await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', opinion: '同意' })).status, 409, 'completing the ghost is refused')
 })

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
 import { errorResponses } from '../schemas.ts'
 
-const routes: FastifyPluginAsync<Services> = async (app, { documents }) => {
+const routes: FastifyPluginAsync<Services> = async (app, { documents, conversion }) => {
   app.post<{ Body: { kind: string; data: Record<string, unknown> }; Headers: { 'idempotency-key'?: string } }>('/documents', {
     schema: {
       tags: ['documents'],
@@ -34,6 +34,23 @@ const routes: FastifyPluginAsync<Services> = async (app, { documents }) => {
       response: { 200: { type: 'object', additionalProperties: true, properties: { log: { type: 'array', items: { $ref: 'LogEntry#' } } } }, ...errorResponses },
     },
   }, async (req) => documents.one(req.principal, req.params.id))
+
+  const id = { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } }
+  app.post<{ Params: { id: string } }>('/documents/:id/convert', {
+    schema: {
+      tags: ['documents'], summary: '转笺：把办理中的收文处理笺转为呈阅笺，由我起草；正文、附件（全部版本）和流转日志一并带入，原收文流程结束',
+      params: id, response: { 201: { type: 'object', additionalProperties: true }, ...errorResponses },
+    },
+  }, async (req, reply) => reply.status(201).send(await conversion.toChengyue(req.principal, req.params.id)))
+
+  app.post<{ Params: { id: string }; Body: { from: string[] } }>('/documents/:id/merge', {
+    schema: {
+      tags: ['documents'], summary: '合并：把相关公文并入此公文；其正文、附件（全部版本）和流转日志一并带入，被并入公文的流程结束',
+      params: id,
+      body: { type: 'object', required: ['from'], additionalProperties: false, properties: { from: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string', format: 'uuid' } } } },
+      response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+    },
+  }, async (req) => conversion.merge(req.principal, req.params.id, req.body.from))
 }
 
 export default routes

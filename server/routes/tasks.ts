@@ -7,7 +7,7 @@ import type { CompletionInput } from '../services/task-completion.ts'
 const list = { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: { $ref: 'TaskListItem#' } } } }
 const taskKey = { type: 'object', properties: { key: { type: 'string', pattern: '^[0-9]{1,20}$' } } }
 
-const routes: FastifyPluginAsync<Services> = async (app, { tasks, completion }) => {
+const routes: FastifyPluginAsync<Services> = async (app, { tasks, completion, actions }) => {
   app.get<{ Querystring: { limit: number; offset: number } }>('/tasks', {
     schema: { tags: ['tasks'], summary: '我的待办', querystring: { $ref: 'Page#' }, response: { 200: list, ...errorResponses } },
   }, async (req) => tasks.open(req.principal, req.query))
@@ -41,6 +41,30 @@ const routes: FastifyPluginAsync<Services> = async (app, { tasks, completion }) 
     if (result.state === 'pending') return reply.status(202).send({ ...result, message: '办理已保存，流程引擎恢复后将自动提交' })
     return result
   })
+
+  const opinion = { type: ['string', 'null'], maxLength: 2000 }
+  const moved = { 200: { type: 'object', additionalProperties: true }, ...errorResponses }
+
+  app.post<{ Params: { key: string }; Body: { opinion?: string } }>('/tasks/:key/withdraw', {
+    schema: {
+      tags: ['tasks'], summary: '撤回：收回我已办理的事项（下一步办理人尚未打开时）。key 为我已办理的待办', params: taskKey,
+      body: { type: 'object', additionalProperties: false, properties: { opinion } }, response: moved,
+    },
+  }, async (req) => actions.withdraw(req.principal, req.params.key, req.body ?? {}))
+
+  app.post<{ Params: { key: string }; Body: { toTaskKey: string; opinion?: string } }>('/tasks/:key/return', {
+    schema: {
+      tags: ['tasks'], summary: '退回：退回到本公文此前任一办理步骤及其办理人（可选目标见待办详情 returnTargets）', params: taskKey,
+      body: { type: 'object', required: ['toTaskKey'], additionalProperties: false, properties: { toTaskKey: { type: 'string', pattern: '^[0-9]{1,20}$' }, opinion } }, response: moved,
+    },
+  }, async (req) => actions.returnTo(req.principal, req.params.key, req.body))
+
+  app.post<{ Params: { key: string }; Body: { to: string; opinion?: string } }>('/tasks/:key/transfer', {
+    schema: {
+      tags: ['tasks'], summary: '转办：交给本单位具有相同角色的同事办理', params: taskKey,
+      body: { type: 'object', required: ['to'], additionalProperties: false, properties: { to: { type: 'string', minLength: 1, maxLength: 100 }, opinion } }, response: moved,
+    },
+  }, async (req) => actions.transfer(req.principal, req.params.key, req.body))
 }
 
 export default routes

@@ -1,80 +1,169 @@
-// The automated steps of the flows, run by job workers: 盖章 (numbering and seal) and 分发
-// (delivery to each recipient unit). Each is idempotent, so Zeebe's at-least-once retries are safe.
+// The automated steps of the flows, run by job workers: 编号, 用印登记, 分发 to each recipient
+// unit (which starts its 分文报批), 签收登记, 归档, and deadline notifications. Each handler is
+// idempotent, so Zeebe's at-least-once job delivery never numbers, delivers or notifies twice.
+import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import type { JobHandler } from '../../engine/client.ts'
+import type { Engine, JobHandler } from '../../engine/client.ts'
+import { timeLimitsFor } from './documents.ts'
+import { latestVersionOf } from './files.ts'
+import type { Notifications, NotificationKind } from './notifications.ts'
 
-export function automationHandlers(knex: Knex): Record<string, JobHandler> {
+export const INCOMING_MESSAGE = 'gongwen.incoming'
+
+export function automationHandlers(knex: Knex, engine: Engine, notifications: Notifications): Record<string, JobHandler> {
+  const documentId = (job: { variables: Record<string, unknown> }) => String(job.variables.documentId)
   return {
-    'document.seal': async (job) => ({ docNumber: await seal(knex, String(job.variables.documentId)) }),
-    'document.distribute': async (job) => ({ deliveredTo: await distribute(knex, String(job.variables.documentId)) }),
+    'document.number': async (job) => ({ docNumber: await allocateNumber(knex, documentId(job)) }),
+    'document.seal': async (job) => ({ recipients: await seal(knex, documentId(job)) }),
+    'document.deliver': async (job) => {
+      const recipient = job.variables.recipient as { unitId: string; kind: string }
+      const incoming = await deliver(knex, documentId(job), recipient)
+      // The same messageId on a retry is dropped by Zeebe, and a message start event starts one
+      // instance per correlation key at a time: one 分文报批 per delivered document.
+      await engine.publishMessage(INCOMING_MESSAGE, incoming.id, incoming.id, incoming.variables)
+      return {}
+    },
+    'document.receive': async (job) => ({ nextHandler: await receive(knex, documentId(job)) }),
+    'document.archive': async (job) => {
+      await archive(knex, documentId(job))
+      return {}
+    },
+    'task.notify': async (job) => {
+      await knex.transaction(async (trx) => {
+        const open = await trx('tasks').where({ document_id: documentId(job), element_id: String(job.variables.step), state: 'open' }).select('task_key')
+        for (const t of open) await notifications.enqueueForTask(trx, t.task_key, job.variables.notifyKind as NotificationKind)
+      })
+      return {}
+    },
   }
 }
 
+function yearInChina(now: Date): number {
+  return Number(new Intl.DateTimeFormat('en', { year: 'numeric', timeZone: 'Asia/Shanghai' }).format(now))
+}
+
 /**
- * Allocates the 发文字号 (e.g. 柳政发〔2026〕12号) and applies the unit's seal, once per document.
- * The per-unit, per-year counter row is locked, so numbers are unique and gapless under concurrency.
+ * 编号: allocates the 发文字号 (e.g. 柳政发〔2026〕12号) once per document. The prefix is the unit's
+ * for the document's 文种 (doc_number_prefixes) or the unit's default; numbers run per unit,
+ * prefix and year. The counter row is locked, so numbers are unique and gapless under concurrency.
  */
-export async function seal(knex: Knex, documentId: string): Promise<string> {
+export async function allocateNumber(knex: Knex, documentId: string): Promise<string> {
   return knex.transaction(async (trx) => {
     const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
     if (!doc) throw new Error(`document ${documentId} not found`)
     if (doc.doc_number) return doc.doc_number as string
     const unit = await trx('units').where({ id: doc.unit_id }).first()
+    const special = await trx('doc_number_prefixes').where({ unit_id: doc.unit_id, doc_kind: doc.data.docKind ?? '' }).first('prefix')
+    const prefix: string = special?.prefix ?? unit.doc_number_prefix
     const now = new Date()
-    const year = Number(new Intl.DateTimeFormat('en', { year: 'numeric', timeZone: 'Asia/Shanghai' }).format(now))
+    const year = yearInChina(now)
     const [counter] = await trx('doc_number_counters')
-      .insert({ unit_id: doc.unit_id, year, last: 1 })
-      .onConflict(['unit_id', 'year'])
+      .insert({ unit_id: doc.unit_id, prefix, year, last: 1 })
+      .onConflict(['unit_id', 'prefix', 'year'])
       .merge({ last: trx.raw('doc_number_counters.last + 1') })
       .returning('last')
-    const docNumber = `${unit.doc_number_prefix}〔${year}〕${counter.last}号`
-    await trx('documents').where({ id: documentId }).update({ doc_number: docNumber, seal_name: unit.seal_name, sealed_at: now, updated_at: now })
-    await trx('routing_log').insert({
-      document_id: documentId,
-      unit_id: doc.unit_id,
-      dedup_key: `seal:${documentId}`,
-      step: 'gaizhang',
-      step_name: '盖章',
-      actor_name: '系统',
-      route: null,
-      opinion: `编号 ${docNumber}，加盖“${unit.seal_name}”`,
-      channel: 'system',
-      at: now,
-    })
+    const docNumber = `${prefix}〔${year}〕${counter.last}号`
+    await trx('documents').where({ id: documentId }).update({ doc_number: docNumber, updated_at: now })
+    await systemLog(trx, doc, `number:${documentId}`, 'bianhao', '编号', `发文字号 ${docNumber}`, now)
     return docNumber
   })
 }
 
-/** Records delivery to every 主送 and 抄送 unit; a repeat delivers to nobody twice. */
-export async function distribute(knex: Knex, documentId: string): Promise<string[]> {
+/**
+ * 用印登记: records the unit's seal on the fixed-layout 正文 — which seal, who applied it (the
+ * 盖章 handler), when, and the sha256 of the 正文 version sealed. Returns the recipients for 分发.
+ */
+export async function seal(knex: Knex, documentId: string): Promise<Array<{ unitId: string; kind: string }>> {
   return knex.transaction(async (trx) => {
     const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
     if (!doc) throw new Error(`document ${documentId} not found`)
-    const main: string[] = doc.data.mainRecipients ?? []
-    const cc: string[] = (doc.data.ccRecipients ?? []).filter((u: string) => !main.includes(u))
-    const now = new Date()
-    const rows = [...main.map((u) => ({ u, kind: '主送' })), ...cc.map((u) => ({ u, kind: '抄送' }))]
-    if (rows.length) {
-      await trx('deliveries')
-        .insert(rows.map((r) => ({ document_id: documentId, recipient_unit_id: r.u, kind: r.kind, delivered_at: now })))
-        .onConflict(['document_id', 'recipient_unit_id'])
-        .ignore()
-    }
-    const names = (await trx('units').whereIn('id', [...main, ...cc]).select('name')).map((u) => u.name)
-    await trx('routing_log')
-      .insert({
-        document_id: documentId,
-        unit_id: doc.unit_id,
-        dedup_key: `distribute:${documentId}`,
-        step: 'fenfa',
-        step_name: '分发',
-        actor_name: '系统',
-        opinion: `分发至：${names.join('、')}`,
-        channel: 'system',
-        at: now,
+    if (!doc.sealed_at) {
+      const unit = await trx('units').where({ id: doc.unit_id }).first('seal_name')
+      // The job can run before the server has recorded the 盖章 task as completed: 'completing' counts.
+      const sealer = await trx('tasks').where({ document_id: documentId, element_id: 'gaizhang' }).whereIn('state', ['completing', 'completed']).orderBy('submitted_at', 'desc').first('completed_by')
+      const main = await latestVersionOf(trx, documentId, '正文')
+      const now = new Date()
+      await trx('documents').where({ id: documentId }).update({
+        seal_name: unit.seal_name, sealed_by: sealer?.completed_by ?? null, sealed_at: now, sealed_sha256: main?.sha256 ?? null, updated_at: now,
       })
-      .onConflict('dedup_key')
-      .ignore()
-    return [...main, ...cc]
+      const what = main ? `正文“${main.name}”（sha256 ${main.sha256.slice(0, 12)}…）` : '（无正文文件）'
+      await systemLog(trx, doc, `seal:${documentId}`, 'yongyin', '用印登记', `加盖“${unit.seal_name}”于${what}`, now)
+    }
+    const mainUnits: string[] = doc.data.mainRecipients ?? []
+    const cc: string[] = (doc.data.ccRecipients ?? []).filter((u: string) => !mainUnits.includes(u))
+    return [...mainUnits.map((unitId) => ({ unitId, kind: '主送' })), ...cc.map((unitId) => ({ unitId, kind: '抄送' }))]
   })
+}
+
+/**
+ * 分发 to one recipient unit: records the delivery and creates the unit's incoming document
+ * (电子来文) in one transaction; a repeat finds both and creates nothing.
+ */
+export async function deliver(knex: Knex, documentId: string, recipient: { unitId: string; kind: string }) {
+  return knex.transaction(async (trx) => {
+    const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
+    if (!doc) throw new Error(`document ${documentId} not found`)
+    const limits = await timeLimitsFor(trx, recipient.unitId, doc.urgency)
+    const existing = await trx('deliveries').where({ document_id: documentId, recipient_unit_id: recipient.unitId }).first('incoming_document_id')
+    let incomingId: string = existing?.incoming_document_id
+    if (!incomingId) {
+      incomingId = randomUUID()
+      const sender = await trx('units').where({ id: doc.unit_id }).first('name')
+      const recipientUnit = await trx('units').where({ id: recipient.unitId }).first('name')
+      const form = await trx('form_versions').where({ key: 'shouwen-chuli' }).max('version as version').first()
+      const now = new Date()
+      await trx('documents').insert({
+        id: incomingId,
+        unit_id: recipient.unitId,
+        kind: 'shouwen',
+        title: doc.title,
+        status: 'starting',
+        data: JSON.stringify({ title: doc.title, sourceUnit: sender.name, incomingNumber: doc.doc_number, urgency: doc.urgency ?? '平件' }),
+        urgency: doc.urgency,
+        step_limit: limits.stepLimit,
+        remind_before: limits.remindBefore,
+        source_document_id: documentId,
+        source_unit_id: doc.unit_id,
+        form_version: form?.version ?? null,
+      })
+      await trx('deliveries').insert({ document_id: documentId, recipient_unit_id: recipient.unitId, kind: recipient.kind, delivered_at: now, incoming_document_id: incomingId })
+      await systemLog(trx, doc, `deliver:${documentId}:${recipient.unitId}`, 'fenfa', '分发', `分发至${recipientUnit.name}（${recipient.kind}）`, now)
+    }
+    return { id: incomingId, variables: { documentId: incomingId, unitId: recipient.unitId, drafter: null, nextHandler: '', ...limits } }
+  })
+}
+
+/** 签收登记: the receipt time is recorded once and never changed; the sender sees it on the delivery. */
+export async function receive(knex: Knex, documentId: string): Promise<string> {
+  return knex.transaction(async (trx) => {
+    const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
+    const signer = await trx('tasks').where({ document_id: documentId, element_id: 'qianshou' }).whereIn('state', ['completing', 'completed']).orderBy('submitted_at', 'desc').first('completed_by', 'submitted_at')
+    const by: string = doc.received_by ?? signer?.completed_by ?? null
+    if (!doc.received_at) {
+      const at: Date = signer?.submitted_at ?? new Date()
+      await trx('documents')
+        .where({ id: documentId })
+        .update({ received_at: at, received_by: by, data: trx.raw('data || ?::jsonb', [JSON.stringify({ receivedAt: at.toISOString() })]), updated_at: new Date() })
+      await trx('deliveries').where({ incoming_document_id: documentId }).whereNull('signed_at').update({ signed_at: at, signed_by: by })
+    }
+    return by ?? ''
+  })
+}
+
+/** 归档: the document is filed; the flow ends right after (办结). */
+export async function archive(knex: Knex, documentId: string): Promise<void> {
+  await knex.transaction(async (trx) => {
+    const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
+    if (doc.archived_at) return
+    const now = new Date()
+    await trx('documents').where({ id: documentId }).update({ archived_at: now, updated_at: now })
+    await systemLog(trx, doc, `archive:${documentId}`, 'guidang', '归档', '已归档', now)
+  })
+}
+
+async function systemLog(trx: Knex.Transaction, doc: { id: string; unit_id: string }, dedupKey: string, step: string, stepName: string, opinion: string, at: Date) {
+  await trx('routing_log')
+    .insert({ document_id: doc.id, unit_id: doc.unit_id, dedup_key: dedupKey, step, step_name: stepName, actor_name: '系统', opinion, channel: 'system', at })
+    .onConflict('dedup_key')
+    .ignore()
 }

@@ -10,15 +10,28 @@ import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 
 /** Each kind of document: its flow (the BPMN process id) and the 笺 its first step uses. */
-export const documentKinds: Record<string, { process: string; form: string; label: string }> = {
-  fawen: { process: 'fawen', form: 'fawen-gaozhi', label: '发文' },
+export const documentKinds: Record<string, { process: string; form: string; label: string; startRole: string }> = {
+  fawen: { process: 'fawen', form: 'fawen-gaozhi', label: '发文', startRole: 'drafter' },
+  /** A paper document registered by hand (收文登记); 电子来文 arrive through 分发. */
+  shouwen: { process: 'fenwen', form: 'shouwen-chuli', label: '收文', startRole: 'registry' },
+  chengyue: { process: 'chengyue', form: 'chengyue-jian', label: '呈阅笺', startRole: 'drafter' },
+}
+
+export type TimeLimits = Record<string, { limit: string; remindBefore: string }>
+
+/** The unit's time limit per step for a 紧急程度, as flow variables for the BPMN timers. */
+export async function timeLimitsFor(db: Knex, unitId: string, urgency: unknown) {
+  const unit = await db('units').where({ id: unitId }).first('time_limits')
+  const limits = unit.time_limits as TimeLimits
+  const chosen = limits[String(urgency)] ?? limits['平件']
+  return { stepLimit: chosen.limit, remindBefore: chosen.remindBefore }
 }
 
 export async function routingLog(knex: Knex, documentId: string) {
   return knex('routing_log')
     .where({ document_id: documentId })
     .orderBy([{ column: 'at' }, { column: 'id' }])
-    .select('step', 'step_name as stepName', 'actor_id as actorId', 'actor_name as actorName', 'route', 'opinion', 'channel', 'at')
+    .select('step', 'step_name as stepName', 'actor_id as actorId', 'actor_name as actorName', 'actor_role as actorRole', 'route', 'opinion', 'blank_signature as blankSignature', 'channel', 'at')
 }
 
 export class Documents {
@@ -37,6 +50,7 @@ export class Documents {
   async start(p: Principal, input: { kind: string; data: Record<string, unknown> }, idempotencyKey: string | null) {
     const kind = documentKinds[input.kind]
     if (!kind) throw fail('VALIDATION', `未知的公文类型“${input.kind}”`, [{ field: 'kind', message: `可选：${Object.keys(documentKinds).join('、')}` }])
+    if (!p.roles.includes(kind.startRole)) throw fail('FORBIDDEN', `起草${kind.label}须具有“${kind.startRole}”角色`)
     if (idempotencyKey) {
       const existing = await this.knex('documents').where({ created_by: p.userId, idempotency_key: idempotencyKey }).first('id')
       if (existing) return this.summary(existing.id)
@@ -47,6 +61,7 @@ export class Documents {
     if (!latest) throw fail('ENGINE_UNAVAILABLE', `流程“${kind.label}”尚未部署`)
 
     const id = randomUUID()
+    const limits = await timeLimitsFor(this.knex, p.unitId, input.data.urgency)
     const inserted = await this.knex('documents')
       .insert({
         id,
@@ -56,6 +71,12 @@ export class Documents {
         status: 'starting',
         data: JSON.stringify(input.data),
         created_by: p.userId,
+        // A 收文 counts for its 主办 department, chosen at 分办; other kinds for the drafter's.
+        department_id: input.kind === 'shouwen' ? null : p.departmentId,
+        form_version: this.forms.current(kind.form).version,
+        urgency: typeof input.data.urgency === 'string' ? input.data.urgency : '平件',
+        step_limit: limits.stepLimit,
+        remind_before: limits.remindBefore,
         idempotency_key: idempotencyKey,
       })
       .onConflict(['created_by', 'idempotency_key'])
@@ -66,7 +87,9 @@ export class Documents {
       return this.summary(existing.id)
     }
     try {
-      const started = await this.engine.startProcess(kind.process, { documentId: id, unitId: p.unitId, drafter: p.userId })
+      // A registrar who enters a paper document by hand goes on to register it (登记).
+      const nextHandler = input.kind === 'shouwen' ? p.userId : ''
+      const started = await this.engine.startProcess(kind.process, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits })
       await this.knex('documents')
         .where({ id })
         .update({
@@ -107,7 +130,11 @@ export class Documents {
     const [log, openTasks, deliveries] = await Promise.all([
       routingLog(this.knex, id),
       this.knex('tasks').where({ document_id: id, state: 'open' }).select('task_key as taskKey', 'element_id as step', 'step_name as stepName', 'assignee', 'candidate_role as candidateRole', 'created_at as createdAt'),
-      this.knex('deliveries as v').join('units as u', 'u.id', 'v.recipient_unit_id').where({ 'v.document_id': id }).select('u.id as unitId', 'u.name as unitName', 'v.kind', 'v.delivered_at as deliveredAt'),
+      this.knex('deliveries as v')
+        .join('units as u', 'u.id', 'v.recipient_unit_id')
+        .where({ 'v.document_id': id })
+        .orderBy('u.id')
+        .select('u.id as unitId', 'u.name as unitName', 'v.kind', 'v.delivered_at as deliveredAt', 'v.signed_at as signedAt', this.knex.raw(`case when v.signed_at is null then '未签收' else '已签收' end as "receiptStatus"`)),
     ])
     return {
       id: doc.id,
@@ -118,6 +145,16 @@ export class Documents {
       docNumber: doc.doc_number,
       sealName: doc.seal_name,
       sealedAt: doc.sealed_at,
+      sealedBy: doc.sealed_by,
+      sealedSha256: doc.sealed_sha256,
+      urgency: doc.urgency,
+      departmentId: doc.department_id,
+      sourceDocumentId: doc.source_document_id,
+      sourceUnitId: doc.source_unit_id,
+      receivedAt: doc.received_at,
+      receivedBy: doc.received_by,
+      archivedAt: doc.archived_at,
+      mergedInto: doc.merged_into,
       data: doc.data,
       incident: doc.incident,
       createdBy: doc.created_by,
@@ -145,8 +182,8 @@ export class Documents {
   }
 
   /**
-   * Documents of the caller's unit they may read: people those they created or had a task on,
-   * integrators all of the unit's. Other units' documents never match.
+   * Documents of the caller's unit they may read: people those they created, had a task on or
+   * acted on; integrators all of the unit's. Other units' documents never match.
    */
   readableQuery(p: Principal, alias = 'd') {
     const q = this.knex(`documents as ${alias}`).where(`${alias}.unit_id`, p.unitId)
@@ -155,6 +192,9 @@ export class Documents {
       w.where(`${alias}.created_by`, p.userId).orWhereExists((s) =>
         s.select(this.knex.raw('1')).from('tasks as t').whereRaw(`t.document_id = ${alias}.id`).andWhere((o) =>
           o.where('t.completed_by', p.userId).orWhere('t.assignee', p.userId).orWhere((r) => r.where('t.state', 'open').whereNull('t.assignee').whereIn('t.candidate_role', p.roles)),
+        ).orWhereExists((s) =>
+          // Whoever acted on it (撤回, 转笺, 合并) keeps reading it.
+          s.select(this.knex.raw('1')).from('routing_log as l').whereRaw(`l.document_id = ${alias}.id`).andWhere('l.actor_id', p.userId),
         ),
       ),
     )

@@ -85,7 +85,7 @@ export class EngineEvents {
     const taskKey = String(v.userTaskKey)
     switch (intent) {
       case 'CREATED': {
-        const doc = await trx('documents').where({ process_instance_key: String(v.processInstanceKey) }).first('id', 'unit_id')
+        const doc = await trx('documents').where({ process_instance_key: String(v.processInstanceKey) }).first('id', 'unit_id', 'step_limit', 'remind_before')
         const model = await this.models.byKey(String(v.processDefinitionKey))
         const step = model?.userTasks.get(v.elementId)
         await trx('tasks')
@@ -102,6 +102,10 @@ export class EngineEvents {
             assignee: v.assignee || null,
             state: 'open',
             created_at: at,
+            element_instance_key: v.elementInstanceKey != null ? String(v.elementInstanceKey) : null,
+            // The same limits drive the BPMN timers; here they colour the inbox (red/yellow/green).
+            deadline: doc?.step_limit ? trx.raw('?::timestamptz + ?::interval', [at.toISOString(), doc.step_limit]) : null,
+            remind_at: doc?.step_limit ? trx.raw('?::timestamptz + ?::interval - ?::interval', [at.toISOString(), doc.step_limit, doc.remind_before]) : null,
           })
           .onConflict('task_key')
           .ignore()

@@ -1,19 +1,32 @@
 // Deployed process versions and their parsed models, cached by process definition key.
-import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { parseProcess, type ProcessModel } from '../../engine/bpmn-model.ts'
 import type { Engine } from '../../engine/client.ts'
+import { fail } from '../errors.ts'
+import type { Forms } from '../forms/forms.ts'
+import { lintModel } from '../forms/lint.ts'
 
 export class ProcessModels {
   private readonly cache = new Map<string, Promise<ProcessModel | null>>()
 
   constructor(private readonly knex: Knex) {}
 
-  /** Deploys every processes/*.bpmn and records each version; an unchanged model keeps its version. */
-  async deployAll(engine: Engine, dir: string, log: Logger): Promise<void> {
+  /**
+   * Deploys every processes/*.bpmn and records each version; an unchanged model keeps its version.
+   * A model whose user tasks do not fit their 笺 (missing 笺, field or opinion box) is refused.
+   */
+  async deployAll(engine: Engine, dir: string, log: Logger, forms: Forms): Promise<void> {
     const files = readdirSync(dir).filter((f) => f.endsWith('.bpmn')).map((f) => join(dir, f))
+    for (const file of files) {
+      const problems = lintModel(await parseProcess(readFileSync(file, 'utf8')), forms)
+      if (problems.length) {
+        throw fail('VALIDATION', `流程模型 ${basename(file)} 与笺不符：${problems.map((p) => p.message).join('；')}`,
+          problems.map((p) => ({ field: p.field ? `${p.taskId}.${p.field}` : p.taskId, message: p.message })))
+      }
+    }
     const deployed = await engine.deploy(files)
     for (const d of deployed) {
       await this.knex('process_definitions')

@@ -36,6 +36,8 @@ export async function finalizeCompletion(trx: Knex.Transaction, taskKey: string,
   if (task.state === 'completing' && task.form_data && Object.keys(task.form_data).length) {
     const patch: Record<string, unknown> = { data: trx.raw('data || ?::jsonb', [JSON.stringify(task.form_data)]), updated_at: at }
     if (typeof task.form_data.title === 'string') patch.title = task.form_data.title
+    // A 收文 counts for its 主办 department once 分办 has chosen one.
+    if (typeof task.form_data.hostDepartment === 'string') patch.department_id = task.form_data.hostDepartment
     await trx('documents').where({ id: task.document_id }).update(patch)
   }
   const actor = task.completed_by ? await trx('users').where({ id: task.completed_by }).first('name') : null
@@ -48,6 +50,8 @@ export async function finalizeCompletion(trx: Knex.Transaction, taskKey: string,
       step_name: task.step_name,
       actor_id: task.completed_by,
       actor_name: actor?.name ?? '（流程引擎外办理）',
+      actor_role: task.candidate_role ? String(task.candidate_role).split('@')[0] : null,
+      blank_signature: task.blank_signature ?? false,
       route: task.route,
       opinion: task.opinion,
       channel: task.channel ?? 'engine',
@@ -87,8 +91,13 @@ export class TaskCompletion {
         ])
       }
       const doc = await trx('documents').where({ id: task.document_id }).forUpdate().first()
-      this.forms.validateStep(step.formKey, step.editable, doc.data, input.data ?? {})
+      const merged = this.forms.validateStep(step.formKey, doc.form_version, step.headers, doc.data, input.data ?? {})
+      const unit = await trx('units').where({ id: doc.unit_id }).first('allow_blank_signature')
+      const { blankSignature } = this.forms.checkOpinion(step.headers, input.opinion, unit.allow_blank_signature)
       const nextHandler = await this.resolveHandler(trx, route, input.nextHandler ?? null, doc)
+      // Gateways and multi-instance steps read the 笺 fields the step declares as outputs.
+      const variables: Record<string, unknown> = { route: route.name, nextHandler: nextHandler ?? '' }
+      for (const field of step.outputs) variables[field] = merged[field] ?? null
       await trx('tasks')
         .where({ task_key: taskKey })
         .update({
@@ -100,9 +109,11 @@ export class TaskCompletion {
           form_data: JSON.stringify(input.data ?? {}),
           channel: p.channel,
           idempotency_key: idempotencyKey,
+          engine_variables: JSON.stringify(variables),
+          blank_signature: blankSignature,
           submitted_at: new Date(),
         })
-      return { documentId: task.document_id as string, route: route.name, nextHandler }
+      return { documentId: task.document_id as string, route: route.name, nextHandler, variables }
     })
 
     if ('replay' in claimed) {
@@ -110,16 +121,16 @@ export class TaskCompletion {
       return { taskKey, documentId: t.document_id, state: t.state === 'completed' ? 'completed' : 'pending', route: t.route, nextHandler: t.next_handler }
     }
     const result: CompletionResult = { taskKey, documentId: claimed.documentId, state: 'completed', route: claimed.route, nextHandler: claimed.nextHandler }
-    const outcome = await this.submit(taskKey, claimed.route, claimed.nextHandler)
+    const outcome = await this.submit(taskKey, claimed.variables)
     if (outcome === 'pending') return { ...result, state: 'pending' }
     if (outcome === 'gone') throw fail('TASK_CLOSED', '流程已不在此步骤（可能已被撤销），本次办理未生效')
     return result
   }
 
   /** Sends the stored submission to Zeebe; 'pending' leaves it for the retry loop. */
-  private async submit(taskKey: string, route: string, nextHandler: string | null): Promise<'done' | 'pending' | 'gone'> {
+  private async submit(taskKey: string, variables: Record<string, unknown>): Promise<'done' | 'pending' | 'gone'> {
     try {
-      await this.engine.completeUserTask(taskKey, { route, nextHandler: nextHandler ?? '' })
+      await this.engine.completeUserTask(taskKey, variables)
     } catch (err) {
       if (!(err instanceof EngineError)) throw err
       if (err.kind === 'not_found') return 'gone' // the engine's CANCELED or COMPLETED record settles the row
@@ -170,9 +181,9 @@ export class TaskCompletion {
           .andWhere('submitted_at', '<', new Date(Date.now() - intervalMs))
           .orderBy('submitted_at')
           .limit(50)
-          .select('task_key', 'route', 'next_handler')
+          .select('task_key', 'engine_variables')
         for (const t of stuck) {
-          const outcome = await this.submit(t.task_key, t.route, t.next_handler).catch((err) => {
+          const outcome = await this.submit(t.task_key, t.engine_variables).catch((err) => {
             this.log.warn({ err, taskKey: t.task_key }, 'retrying a saved completion failed')
             return 'pending' as const
           })

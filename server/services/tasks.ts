@@ -5,6 +5,7 @@ import type { Forms } from '../forms/forms.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { routingLog } from './documents.ts'
+import type { TaskActions } from './task-actions.ts'
 
 /** A task is mine to act on when assigned to me, or unassigned and offered to a role I hold. */
 export function canAct(p: Principal, task: { unit_id: string | null; assignee: string | null; candidate_role: string | null }): boolean {
@@ -13,7 +14,7 @@ export function canAct(p: Principal, task: { unit_id: string | null; assignee: s
   return task.candidate_role !== null && p.roles.includes(task.candidate_role)
 }
 
-const listColumns = [
+const listColumns = (knex: Knex) => [
   't.task_key as taskKey',
   't.element_id as step',
   't.step_name as stepName',
@@ -27,6 +28,10 @@ const listColumns = [
   'd.kind as documentKind',
   'd.title',
   'd.doc_number as docNumber',
+  'd.urgency',
+  't.deadline',
+  // 红: past the deadline; 黄: past the reminder time; 绿: in time.
+  knex.raw(`case when t.state not in ('open', 'completing') or t.deadline is null then null when now() >= t.deadline then 'red' when now() >= t.remind_at then 'yellow' else 'green' end as "light"`),
 ]
 
 export class TaskQueries {
@@ -34,6 +39,7 @@ export class TaskQueries {
     private readonly knex: Knex,
     private readonly models: ProcessModels,
     private readonly forms: Forms,
+    private readonly actions: TaskActions,
   ) {}
 
   async open(p: Principal, page: { limit: number; offset: number }) {
@@ -42,7 +48,7 @@ export class TaskQueries {
       .where({ 't.unit_id': p.unitId, 't.state': 'open' })
       .andWhere((q) => q.where('t.assignee', p.userId).orWhere((q2) => q2.whereNull('t.assignee').whereIn('t.candidate_role', p.roles)))
     const [items, [{ count }]] = await Promise.all([
-      base.clone().select(listColumns).orderBy('t.created_at', 'desc').limit(page.limit).offset(page.offset),
+      base.clone().select(listColumns(this.knex)).orderBy('t.created_at', 'desc').limit(page.limit).offset(page.offset),
       base.clone().count<{ count: string }[]>('* as count'),
     ])
     return { items, total: Number(count) }
@@ -54,7 +60,7 @@ export class TaskQueries {
       .where({ 't.unit_id': p.unitId, 't.completed_by': p.userId })
       .whereIn('t.state', ['completed', 'completing'])
     const [items, [{ count }]] = await Promise.all([
-      base.clone().select(listColumns).orderBy('t.submitted_at', 'desc').limit(page.limit).offset(page.offset),
+      base.clone().select(listColumns(this.knex)).orderBy('t.submitted_at', 'desc').limit(page.limit).offset(page.offset),
       base.clone().count<{ count: string }[]>('* as count'),
     ])
     return { items, total: Number(count) }
@@ -64,9 +70,14 @@ export class TaskQueries {
   async one(p: Principal, taskKey: string) {
     const task = await this.knex('tasks').where({ task_key: taskKey, unit_id: p.unitId }).first()
     if (!task || !(canAct(p, task) || task.completed_by === p.userId)) throw fail('NOT_FOUND', '未找到该待办')
+    // Opening the task ends the sender's chance to withdraw it (撤回).
+    if (task.state === 'open' && !task.opened_at && canAct(p, task)) {
+      await this.knex('tasks').where({ task_key: taskKey, state: 'open' }).whereNull('opened_at').update({ opened_at: new Date() })
+    }
     const doc = await this.knex('documents').where({ id: task.document_id }).first()
     const model = await this.models.byKey(task.process_definition_key)
     const step = model?.userTasks.get(task.element_id)
+    const view = step?.formKey ? this.forms.stepView(step.formKey, doc.form_version, step.headers, doc.data) : null
     const routes = []
     for (const r of step?.routes ?? []) {
       const handlers = r.targetRole
@@ -86,15 +97,18 @@ export class TaskQueries {
       assignee: task.assignee,
       candidateRole: task.candidate_role,
       createdAt: task.created_at,
-      form: step?.formKey ? { key: step.formKey, editable: step.editable, schema: this.forms.stepSchema(step.formKey, step.editable) } : null,
+      // Fields hidden from this step are never sent: not in the form, not in the document's data.
+      form: view,
       routes,
+      returnTargets: task.state === 'open' ? await this.actions.returnTargets(task) : [],
+      deadline: task.deadline,
       document: {
         id: doc.id,
         kind: doc.kind,
         title: doc.title,
         status: doc.status,
         docNumber: doc.doc_number,
-        data: doc.data,
+        data: view ? view.data : doc.data,
         log: await routingLog(this.knex, doc.id),
       },
     }

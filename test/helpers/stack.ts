@@ -88,7 +88,13 @@ export async function startStack(): Promise<Stack> {
       await rm(dir, { recursive: true, force: true })
     },
   }
-  await stack.startServer()
+  try {
+    await stack.startServer()
+  } catch (err) {
+    // A server that fails to start must not leave an orphaned broker, database or folder behind.
+    await stack.close().catch(() => undefined)
+    throw err
+  }
   return stack
 }
 
@@ -122,6 +128,15 @@ export class Api {
       body = text
     }
     return { status: res.status, body }
+  }
+
+  /** Uploads a file as multipart/form-data (the files routes). */
+  async upload(as: string, path: string, file: { bytes: Buffer; name: string; type?: string }, fields: Record<string, string> = {}) {
+    const form = new FormData()
+    for (const [k, v] of Object.entries(fields)) form.append(k, v)
+    form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.type ?? '' }), file.name)
+    const res = await fetch(this.stack.url + path, { method: 'POST', headers: { authorization: `Bearer ${await this.token(as)}` }, body: form })
+    return { status: res.status, body: await res.json() }
   }
 
   as(username: string) {

@@ -1,0 +1,35 @@
+// The unit's settings: 办理时限, 空白签名, 发文字号 prefixes, seal (read by anyone of the unit, changed by its admin).
+import type { FastifyPluginAsync } from 'fastify'
+import type { Services } from '../app.ts'
+import { errorResponses } from '../schemas.ts'
+import { UnitSettingsService, type UnitSettings } from '../services/unit-settings.ts'
+
+const duration = { type: 'string', pattern: '^P(?!$)(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$', description: 'ISO 8601 时长，如 PT72H' }
+const limit = { type: 'object', required: ['limit', 'remindBefore'], additionalProperties: false, properties: { limit: duration, remindBefore: duration } }
+const settings = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    timeLimits: {
+      type: 'object', description: '各紧急程度的每步办理时限及提前提醒量', additionalProperties: false,
+      properties: { 特急: limit, 加急: limit, 平件: limit },
+    },
+    allowBlankSignature: { type: 'boolean', description: '签发是否允许空白签名' },
+    docNumberPrefix: { type: 'string', minLength: 1, maxLength: 20, description: '默认发文字号前缀，如 柳政发' },
+    docNumberPrefixes: { type: 'object', description: '按文种的发文字号前缀，如 {"函": "柳政函"}', additionalProperties: { type: 'string', minLength: 1, maxLength: 20 } },
+    sealName: { type: 'string', minLength: 1, maxLength: 100 },
+  },
+}
+
+const routes: FastifyPluginAsync<Services> = async (app, { knex }) => {
+  const service = new UnitSettingsService(knex)
+  app.get('/settings/unit', {
+    schema: { tags: ['settings'], summary: '本单位设置：办理时限、空白签名、发文字号前缀、印章', response: { 200: settings, ...errorResponses } },
+  }, async (req) => service.get(req.principal))
+
+  app.put<{ Body: Partial<UnitSettings> }>('/settings/unit', {
+    schema: { tags: ['settings'], summary: '修改本单位设置（单位管理员）；新公文按新设置办理', body: settings, response: { 200: settings, ...errorResponses } },
+  }, async (req) => service.update(req.principal, req.body))
+}
+
+export default routes

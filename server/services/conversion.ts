@@ -1,0 +1,101 @@
+// 转笺 and 合并: a 处理笺 becomes a 呈阅笺, or related documents are merged into one. The 正文, the
+// 附件 with every version, and the routing log come along whole; the documents left behind end
+// their flows and point at where they went (merged_into).
+import { randomUUID } from 'node:crypto'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Engine } from '../../engine/client.ts'
+import { EngineError } from '../../engine/client.ts'
+import { fail } from '../errors.ts'
+import type { Forms } from '../forms/forms.ts'
+import { timeLimitsFor, type Documents } from './documents.ts'
+import { copyFiles } from './files.ts'
+import type { Principal } from './principal.ts'
+
+export class Conversion {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+    private readonly documents: Documents,
+    private readonly forms: Forms,
+    private readonly log: Logger,
+  ) {}
+
+  /** 转笺: a 收文 being handled becomes a 呈阅笺 drafted by the caller, who then sends it up. */
+  async toChengyue(p: Principal, id: string) {
+    const source = await this.movable(p, id)
+    if (source.kind !== 'shouwen') throw fail('VALIDATION', '只有收文处理笺可以转为呈阅笺', [{ field: 'id', message: '该公文不是收文' }])
+    const newId = randomUUID()
+    const limits = await timeLimitsFor(this.knex, p.unitId, source.urgency)
+    const data = { title: source.title, body: source.data.summary ?? source.title, urgency: source.urgency ?? '平件', relatedDocumentId: source.id }
+    await this.knex.transaction(async (trx) => {
+      await trx('documents').insert({
+        id: newId, unit_id: p.unitId, kind: 'chengyue', title: source.title, status: 'starting', data: JSON.stringify(data), created_by: p.userId,
+        department_id: p.departmentId, urgency: data.urgency, step_limit: limits.stepLimit, remind_before: limits.remindBefore,
+        form_version: this.forms.current('chengyue-jian').version,
+      })
+      await this.carry(trx, p, source, newId, `转为呈阅笺“${source.title}”`)
+    })
+    await this.startAndRetire(p, newId, 'chengyue', { documentId: newId, unitId: p.unitId, drafter: p.userId, nextHandler: '', ...limits }, [source])
+    return this.documents.one(p, newId)
+  }
+
+  /** 合并: the other documents' files and routing logs join this one, and their flows end. */
+  async merge(p: Principal, targetId: string, fromIds: string[]) {
+    const target = await this.movable(p, targetId)
+    if (fromIds.includes(targetId)) throw fail('VALIDATION', '不能把公文并入自身', [{ field: 'from', message: '包含了目标公文自身' }])
+    const sources: Array<Record<string, any>> = []
+    for (const id of fromIds) sources.push(await this.movable(p, id, 'from'))
+    await this.knex.transaction(async (trx) => {
+      for (const source of sources) await this.carry(trx, p, source, target.id, `并入“${target.title}”`)
+    })
+    await this.retire(sources)
+    return this.documents.one(p, targetId)
+  }
+
+  /** A document the caller may read, of their unit, still in its flow. */
+  private async movable(p: Principal, id: string, field = 'id') {
+    if (!(await this.documents.canRead(p, id))) throw fail('NOT_FOUND', '未找到该公文')
+    const doc = await this.knex('documents').where({ id, unit_id: p.unitId }).first()
+    if (doc.status !== 'running' || doc.merged_into) throw fail('VALIDATION', `“${doc.title}”已办结或已转出，不能再转笺或合并`, [{ field, message: '公文不在办理中' }])
+    return doc
+  }
+
+  /** Copies files (all versions) and the routing log of `source` to `targetId`, and marks the source. */
+  private async carry(trx: Knex.Transaction, p: Principal, source: Record<string, any>, targetId: string, note: string) {
+    await copyFiles(trx, source.id, targetId, p.userId)
+    const log = await trx('routing_log').where({ document_id: source.id }).orderBy('id')
+    if (log.length) {
+      await trx('routing_log').insert(
+        log.map(({ id, document_id: _d, dedup_key: _k, ...entry }) => ({ ...entry, document_id: targetId, dedup_key: `carried:${targetId}:${id}` })),
+      )
+    }
+    await trx('documents').where({ id: source.id }).update({ merged_into: targetId, updated_at: new Date() })
+    await trx('routing_log').insert({
+      document_id: source.id, unit_id: source.unit_id, dedup_key: `moved:${source.id}:${targetId}`, step: 'zhuanjian', step_name: '转笺/合并',
+      actor_id: p.userId, actor_name: p.name, route: null, opinion: note, channel: p.channel, at: new Date(),
+    })
+  }
+
+  private async startAndRetire(p: Principal, id: string, process: string, variables: Record<string, unknown>, retired: Array<Record<string, any>>) {
+    try {
+      const started = await this.engine.startProcess(process, variables)
+      await this.knex('documents').where({ id }).update({ process_instance_key: started.processInstanceKey, process_definition_key: started.processDefinitionKey, status: 'running' })
+    } catch (err) {
+      if (err instanceof EngineError) await this.knex('documents').where({ id, status: 'starting' }).update({ status: 'failed' })
+      throw err
+    }
+    await this.retire(retired)
+    this.log.info({ documentId: id, from: retired.map((d) => d.id), by: p.userId }, 'document converted')
+  }
+
+  /** Ends the flows of documents that moved elsewhere; one already over is fine. */
+  private async retire(docs: Array<Record<string, any>>) {
+    for (const doc of docs) {
+      if (!doc.process_instance_key) continue
+      await this.engine.cancelProcess(doc.process_instance_key).catch((err) => {
+        if (!(err instanceof EngineError && err.kind === 'not_found')) throw err
+      })
+    }
+  }
+}

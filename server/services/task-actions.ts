@@ -1,0 +1,146 @@
+// 撤回, 退回 and 转办: the moves a handler may make outside the routes drawn on a step. Each is a
+// Zeebe command (process instance modification, user task assignment), checked and recorded here
+// first; the exporter then brings the engine's new and canceled tasks into the inbox as usual.
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Engine } from '../../engine/client.ts'
+import { EngineError } from '../../engine/client.ts'
+import { AppError, fail } from '../errors.ts'
+import type { Principal } from './principal.ts'
+import type { ProcessModels } from './process-models.ts'
+import { canAct } from './tasks.ts'
+
+type Task = Record<string, any>
+
+export class TaskActions {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+    private readonly models: ProcessModels,
+    private readonly log: Logger,
+  ) {}
+
+  /** Earlier steps of the document this task may be returned to: their last handler, newest first. */
+  async returnTargets(task: Task): Promise<Array<{ step: string; stepName: string; handlerId: string; handlerName: string; taskKey: string }>> {
+    const model = await this.models.byKey(task.process_definition_key)
+    const here = model?.userTasks.get(task.element_id)
+    if (!model || !here || here.multiInstance || here.subprocess) return []
+    const done = await this.knex('tasks as t')
+      .join('users as u', 'u.id', 't.completed_by')
+      .where({ 't.document_id': task.document_id, 't.state': 'completed' })
+      .whereNot('t.element_id', task.element_id)
+      .orderBy('t.closed_at', 'desc')
+      .select('t.task_key', 't.element_id', 't.step_name', 't.completed_by', 'u.name')
+    const seen = new Set<string>()
+    const targets = []
+    for (const t of done) {
+      const step = model.userTasks.get(t.element_id)
+      if (!step || step.multiInstance || step.subprocess || seen.has(t.element_id)) continue
+      seen.add(t.element_id)
+      targets.push({ step: t.element_id, stepName: t.step_name, handlerId: t.completed_by, handlerName: t.name, taskKey: t.task_key })
+    }
+    return targets
+  }
+
+  /** 退回: my open task goes back to an earlier step and the person who handled it. */
+  async returnTo(p: Principal, taskKey: string, input: { toTaskKey: string; opinion?: string | null }) {
+    const { task, target } = await this.knex.transaction(async (trx) => {
+      const task = await this.openTaskOf(trx, p, taskKey)
+      const target = (await this.returnTargets(task)).find((t) => t.taskKey === input.toTaskKey)
+      if (!target) throw fail('VALIDATION', '只能退回到本公文此前办理过的步骤', [{ field: 'toTaskKey', message: '不是可退回的步骤' }])
+      const others = await trx('tasks').where({ document_id: task.document_id, state: 'open' }).whereNot({ task_key: taskKey }).first('task_key')
+      if (others) throw fail('TASK_CLOSED', '本公文还有其他并行办理中的步骤，不能退回')
+      await trx('tasks').where({ task_key: taskKey }).update({ state: 'canceled', closed_at: new Date(), completed_by: p.userId, route: '退回', opinion: input.opinion ?? null, channel: p.channel })
+      await this.record(trx, task, `return:${taskKey}`, p, '退回', `退回至${target.stepName}（${target.handlerName}）${input.opinion ? `：${input.opinion}` : ''}`)
+      return { task, target }
+    })
+    await this.move(task, [task.element_instance_key], target.step, target.handlerId, [taskKey], `return:${taskKey}`)
+    return { taskKey, documentId: task.document_id, returnedTo: { step: target.step, stepName: target.stepName, handler: target.handlerId } }
+  }
+
+  /** 撤回: the sender takes back a task they completed, while nobody has opened what it produced. */
+  async withdraw(p: Principal, taskKey: string, input: { opinion?: string | null }) {
+    const { mine, next } = await this.knex.transaction(async (trx) => {
+      const mine = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId, completed_by: p.userId }).first()
+      if (!mine) throw fail('NOT_FOUND', '未找到您办理过的该事项')
+      if (mine.state !== 'completed') throw fail('TASK_CLOSED', '该事项尚未办结，无需撤回')
+      const model = await this.models.byKey(mine.process_definition_key)
+      const step = model?.userTasks.get(mine.element_id)
+      if (!step || step.multiInstance || step.subprocess) throw fail('TASK_CLOSED', `“${mine.step_name}”步骤不支持撤回`)
+      // What my completion produced: tasks created since I submitted (the engine may create them
+      // before the server has recorded my task as closed).
+      const later = await trx('tasks').where({ document_id: mine.document_id }).where('created_at', '>=', mine.submitted_at).whereNot({ task_key: taskKey }).forUpdate().select()
+      const next = later.filter((t) => t.state === 'open')
+      if (later.some((t) => t.state === 'completed' || t.state === 'completing') || next.length === 0) {
+        throw fail('TASK_CLOSED', '公文已由后续步骤办理，不能撤回')
+      }
+      const opened = next.find((t) => t.opened_at)
+      if (opened) throw fail('TASK_CLOSED', `下一步办理人已打开“${opened.step_name}”，不能撤回`)
+      await trx('tasks').whereIn('task_key', next.map((t) => t.task_key)).update({ state: 'canceled', closed_at: new Date() })
+      await this.record(trx, mine, `withdraw:${taskKey}`, p, '撤回', input.opinion ?? null)
+      return { mine, next }
+    })
+    await this.move(mine, next.map((t) => t.element_instance_key), mine.element_id, p.userId, next.map((t) => t.task_key), `withdraw:${taskKey}`)
+    return { taskKey, documentId: mine.document_id, withdrawnFrom: next.map((t) => t.step_name) }
+  }
+
+  /** 转办: my open task goes to a colleague holding the same role (in the same department, if the role is scoped). */
+  async transfer(p: Principal, taskKey: string, input: { to: string; opinion?: string | null }) {
+    const logKey = `transfer:${taskKey}:${Date.now()}`
+    const task = await this.knex.transaction(async (trx) => {
+      const task = await this.openTaskOf(trx, p, taskKey)
+      if (!task.candidate_role) throw fail('VALIDATION', `“${task.step_name}”由指定人员办理，不能转办`, [{ field: 'to', message: '此步骤不能转办' }])
+      const [role, department] = String(task.candidate_role).split('@')
+      const q = trx('users as u').join('user_roles as r', 'r.user_id', 'u.id').where({ 'u.id': input.to, 'u.unit_id': p.unitId, 'r.role': role })
+      if (department) q.where('u.department_id', department)
+      const colleague = await q.first('u.id', 'u.name')
+      if (!colleague || colleague.id === p.userId) {
+        throw fail('HANDLER_INVALID', '只能转办给本单位具有相同角色的其他人员', [{ field: 'to', message: `“${input.to}”不能办理“${task.step_name}”` }])
+      }
+      await trx('tasks').where({ task_key: taskKey }).update({ assignee: colleague.id, opened_at: null })
+      await this.record(trx, task, logKey, p, '转办', `转办给${colleague.name}${input.opinion ? `：${input.opinion}` : ''}`)
+      return task
+    })
+    try {
+      await this.engine.assignUserTask(taskKey, input.to)
+    } catch (err) {
+      await this.knex('tasks').where({ task_key: taskKey }).update({ assignee: task.assignee })
+      await this.knex('routing_log').where({ dedup_key: logKey }).delete()
+      throw engineFailure(err)
+    }
+    return { taskKey, documentId: task.document_id, assignee: input.to }
+  }
+
+  private async openTaskOf(trx: Knex.Transaction, p: Principal, taskKey: string): Promise<Task> {
+    const task = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId }).forUpdate().first()
+    if (!task) throw fail('NOT_FOUND', '未找到该待办')
+    if (task.state !== 'open') throw fail('TASK_CLOSED')
+    if (!canAct(p, task)) throw fail('FORBIDDEN', '该待办不属于您')
+    return task
+  }
+
+  /** Terminates element instances and activates a step for a handler; on failure the tasks reopen. */
+  private async move(task: Task, terminate: string[], elementId: string, handler: string, reopen: string[], logKey: string) {
+    try {
+      await this.engine.moveInstance(task.process_instance_key, terminate, { elementId, variables: { nextHandler: handler } })
+    } catch (err) {
+      await this.knex('tasks').whereIn('task_key', reopen).where({ state: 'canceled' }).update({ state: 'open', closed_at: null, completed_by: null, route: null })
+      await this.knex('routing_log').where({ dedup_key: logKey }).delete()
+      this.log.warn({ err, documentId: task.document_id }, 'moving the flow failed; tasks reopened')
+      throw engineFailure(err)
+    }
+    this.log.info({ documentId: task.document_id, to: elementId, handler }, 'flow moved')
+  }
+
+  private async record(trx: Knex.Transaction, task: Task, dedupKey: string, p: Principal, route: string, opinion: string | null) {
+    await trx('routing_log').insert({
+      document_id: task.document_id, unit_id: task.unit_id, dedup_key: dedupKey, step: task.element_id, step_name: task.step_name,
+      actor_id: p.userId, actor_name: p.name, route, opinion, channel: p.channel, at: new Date(),
+    })
+  }
+}
+
+function engineFailure(err: unknown): AppError {
+  if (err instanceof EngineError && err.kind !== 'unavailable') return new AppError('TASK_CLOSED', `流程引擎拒绝了该操作：${err.message}`, undefined, { cause: err })
+  return new AppError('ENGINE_UNAVAILABLE', undefined, undefined, { cause: err })
+}
