@@ -8,6 +8,7 @@ import * as files from './004-files.ts'
 import * as notifications from './005-notifications.ts'
 import * as statistics from './006-statistics.ts'
 import * as forms from './007-forms.ts'
+import * as unitProcesses from './008-unit-processes.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '005-notifications': notifications,
   '006-statistics': statistics,
   '007-forms': forms,
+  '008-unit-processes': unitProcesses,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -30,6 +30,10 @@ import peopleRoutes from './routes/people.ts'
 import phraseRoutes from './routes/phrases.ts'
 import taskRoutes from './routes/tasks.ts'
 import unitSettingsRoutes from './routes/unit-settings.ts'
+import webRoutes from './routes/web.ts'
+import trackingRoutes from './routes/tracking.ts'
+import processAdminRoutes from './routes/process-admin.ts'
+import orgAdminRoutes from './routes/org-admin.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -107,6 +111,10 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(taskRoutes, services)
   await app.register(peopleRoutes, services)
   await app.register(unitSettingsRoutes, services)
+  await app.register(trackingRoutes, services)
+  await app.register(processAdminRoutes, services)
+  await app.register(orgAdminRoutes, services)
+  await app.register(webRoutes, services)
   await app.register(fileRoutes, services)
   await app.register(notificationRoutes, services)
   await app.register(statisticsRoutes, services)
