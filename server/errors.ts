@@ -11,6 +11,7 @@ export const errors = {
   NOT_FOUND: { status: 404, message: '未找到' },
   TASK_CLOSED: { status: 409, message: '该待办已办理或已被收回，不能重复办理' },
   BODY_TOO_LARGE: { status: 413, message: '请求体过大' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: '不支持该文件类型' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂不可用，请稍后重试' },
   INTERNAL: { status: 500, message: '服务器内部错误，请联系管理员并提供请求编号' },
 } as const

@@ -85,11 +85,20 @@ t.test('发文 with 会签 → 分发 to B and C; B runs 分文报批 to 办结;
   t.equal(done.sourceDocumentId, id, 'the incoming document points at what A sent')
   t.equal(done.receivedBy, 'fengxue')
   t.equal(done.departmentId, 'liuzhou-edu-jichu', 'it counts for its 主办 department')
+  t.equal(new Date(done.deadline).toISOString(), '2026-12-31T16:00:00.000Z', 'the 办理时限 from 登记 is the document’s deadline (end of that day in China)')
   t.same(
     done.log.filter((e: any) => e.actorId).map((e: any) => [e.stepName, e.actorName]),
     [['签收', '冯雪'], ['登记', '冯雪'], ['拟办', '吴刚'], ['批示', '马青'], ['批示', '郑宇'], ['分办', '吴刚'], ['协办', '宋佳'], ['主办', '唐林']],
   )
   t.equal((await api.as('zhangwei').get(`/documents/${incomingId}`)).status, 404, 'A cannot read B’s 收文')
+
+  // 办理结果 is hidden from the 批示 and 协办 steps: never sent to those who only handled them
+  t.equal((await documentAs(api, 'tanglin', incomingId)).data.result, '已按要求部署', '主办 sees the result it wrote')
+  t.notOk('result' in (await documentAs(api, 'zhengyu', incomingId)).data, 'a leader who only gave 批示 does not')
+  const sheet = await api.as('zhengyu').get(`/documents/${incomingId}/jian`)
+  t.equal(sheet.status, 200)
+  t.notOk(String(sheet.body).includes('已按要求部署'), 'nor on the printed 笺')
+  t.ok(String((await api.as('tanglin').get(`/documents/${incomingId}/jian`)).body).includes('已按要求部署'))
 })
 
 t.test('a 会签 signer may 退回: the other signer’s task ends and the drafter gets it back', async (t) => {

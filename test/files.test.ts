@@ -99,8 +99,8 @@ t.test('bad uploads are refused naming the field and store nothing', async (t) =
   const path = `/documents/${id}/files`
   const cases: Array<[string, Awaited<ReturnType<typeof upload>>, number, string]> = [
     ['too large', await upload('zhangwei', path, { bytes: randomBytes(64 * 1024 + 1), name: '大文件.pdf' }, { kind: '附件' }), 413, 'file'],
-    ['an .exe', await upload('zhangwei', path, { bytes: randomBytes(100), name: 'setup.exe' }, { kind: '附件' }), 400, 'file'],
-    ['a .pdf declared as a program', await upload('zhangwei', path, { bytes: randomBytes(100), name: 'a.pdf', type: 'application/x-msdownload' }, { kind: '附件' }), 400, 'file'],
+    ['an .exe', await upload('zhangwei', path, { bytes: randomBytes(100), name: 'setup.exe' }, { kind: '附件' }), 415, 'file'],
+    ['a .pdf declared as a program', await upload('zhangwei', path, { bytes: randomBytes(100), name: 'a.pdf', type: 'application/x-msdownload' }, { kind: '附件' }), 415, 'file'],
     ['an empty file', await upload('zhangwei', path, { bytes: Buffer.alloc(0), name: 'empty.txt' }, { kind: '附件' }), 400, 'file'],
     ['no file', await upload('zhangwei', path, null, { kind: '附件' }), 400, 'file'],
     ['no kind', await upload('zhangwei', path, { bytes: randomBytes(100), name: 'a.pdf' }), 400, 'kind'],

@@ -22,6 +22,7 @@ export class Jian {
   async html(p: Principal, id: string, print: boolean): Promise<{ html: string; title: string }> {
     if (!(await this.documents.canRead(p, id))) throw fail('NOT_FOUND', '未找到该公文')
     const { form, ctx } = await this.load(id)
+    for (const field of await this.documents.hiddenFields(p, id)) delete ctx.data[field]
     return { html: await this.forms.render(form, ctx, { print }), title: String(ctx.data.title ?? ctx.document.title) }
   }
 

@@ -18,6 +18,7 @@ const uploadResponses = {
   },
   ...errorResponses,
   413: { $ref: 'Error#' },
+  415: { $ref: 'Error#' },
 }
 const multipartNote = '以 multipart/form-data 提交，文件字段名为 file。'
 

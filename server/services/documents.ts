@@ -127,6 +127,7 @@ export class Documents {
   async one(p: Principal, id: string) {
     const doc = await this.readable(p).where('d.id', id).first('d.*')
     if (!doc) throw fail('NOT_FOUND', '未找到该公文')
+    for (const field of await this.hiddenFields(p, id)) delete doc.data[field]
     const [log, openTasks, deliveries] = await Promise.all([
       routingLog(this.knex, id),
       this.knex('tasks').where({ document_id: id, state: 'open' }).select('task_key as taskKey', 'element_id as step', 'step_name as stepName', 'assignee', 'candidate_role as candidateRole', 'created_at as createdAt'),
@@ -153,6 +154,7 @@ export class Documents {
       sourceUnitId: doc.source_unit_id,
       receivedAt: doc.received_at,
       receivedBy: doc.received_by,
+      deadline: doc.deadline,
       archivedAt: doc.archived_at,
       mergedInto: doc.merged_into,
       data: doc.data,
@@ -174,6 +176,23 @@ export class Documents {
       base.clone().count<{ count: string }[]>('* as count'),
     ])
     return { items, total: Number(count) }
+  }
+
+  /**
+   * 笺 fields the caller never sees on this document: those hidden (task header `hidden`) at every
+   * step of it they hold or held. Its creator and integrators see the whole 笺.
+   */
+  async hiddenFields(p: Principal, id: string): Promise<string[]> {
+    const doc = await this.knex('documents').where({ id }).first('created_by', 'process_definition_key')
+    if (!doc || p.channel === 'api' || doc.created_by === p.userId || !doc.process_definition_key) return []
+    const steps = await this.knex('tasks')
+      .where({ document_id: id })
+      .andWhere((q) => q.where('completed_by', p.userId).orWhere('assignee', p.userId).orWhere((r) => r.where('state', 'open').whereNull('assignee').whereIn('candidate_role', p.roles)))
+      .distinct('element_id')
+    const model = await this.models.byKey(doc.process_definition_key)
+    const hidden = steps.map((s) => new Set((model?.userTasks.get(s.element_id)?.headers.hidden ?? '').split(',').map((f) => f.trim()).filter(Boolean)))
+    if (!hidden.length) return []
+    return [...hidden[0]].filter((f) => hidden.every((set) => set.has(f)))
   }
 
   /** Whether the caller may read the document (see readableQuery). */

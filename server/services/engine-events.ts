@@ -58,6 +58,10 @@ export class EngineEvents {
       case 'USER_TASK':
         return this.userTask(trx, r.intent, v, at)
       case 'PROCESS_INSTANCE':
+        if (v.bpmnElementType === 'USER_TASK' && r.intent === 'ELEMENT_TERMINATED') {
+          // A task ended by moving the instance (撤回, 退回) or by an interrupting event.
+          await trx('tasks').where({ element_instance_key: String(r.key) }).whereIn('state', ['open', 'completing']).update({ state: 'canceled', closed_at: at })
+        }
         if (v.bpmnElementType === 'PROCESS' && (r.intent === 'ELEMENT_COMPLETED' || r.intent === 'ELEMENT_TERMINATED')) {
           await trx('documents')
             .where({ process_instance_key: String(v.processInstanceKey) })
@@ -85,7 +89,11 @@ export class EngineEvents {
     const taskKey = String(v.userTaskKey)
     switch (intent) {
       case 'CREATED': {
-        const doc = await trx('documents').where({ process_instance_key: String(v.processInstanceKey) }).first('id', 'unit_id', 'step_limit', 'remind_before')
+        const doc = await trx('documents').where({ process_instance_key: String(v.processInstanceKey) }).first('id', 'unit_id', 'step_limit', 'remind_before', 'process_definition_key')
+        if (doc && !doc.process_definition_key) {
+          // Documents started by a message (电子来文) learn their process version here.
+          await trx('documents').where({ id: doc.id }).update({ process_definition_key: String(v.processDefinitionKey) })
+        }
         const model = await this.models.byKey(String(v.processDefinitionKey))
         const step = model?.userTasks.get(v.elementId)
         await trx('tasks')

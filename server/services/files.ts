@@ -173,7 +173,7 @@ export class Files {
   private check(file: Received | undefined): asserts file is Received {
     if (!file) throw fail('VALIDATION', '请选择要上传的文件', [{ field: 'file', message: '缺少文件' }])
     if (!file.mime)
-      throw fail('VALIDATION', `不支持该文件类型，只接受：${allowedList}`, [{ field: 'file', message: `“${file.name}”的类型不在允许之列（${allowedList}）` }])
+      throw fail('UNSUPPORTED_MEDIA_TYPE', `不支持该文件类型，只接受：${allowedList}`, [{ field: 'file', message: `“${file.name}”的类型不在允许之列（${allowedList}）` }])
     if (file.truncated) {
       const max = maxFileBytes()
       const shown = max >= 1024 * 1024 ? `${Math.floor(max / 1024 / 1024)} MiB` : `${Math.floor(max / 1024)} KiB`

@@ -1,6 +1,7 @@
 // 撤回, 退回 and 转办: the moves a handler may make outside the routes drawn on a step. Each is a
-// Zeebe command (process instance modification, user task assignment), checked and recorded here
-// first; the exporter then brings the engine's new and canceled tasks into the inbox as usual.
+// Zeebe command (process instance modification, user task assignment) sent while the affected
+// inbox rows are locked, inside the transaction that records it: if Zeebe refuses, or the server
+// dies, nothing is recorded; the exporter brings the engine's canceled and new tasks as usual.
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Engine } from '../../engine/client.ts'
@@ -50,11 +51,10 @@ export class TaskActions {
       if (!target) throw fail('VALIDATION', '只能退回到本公文此前办理过的步骤', [{ field: 'toTaskKey', message: '不是可退回的步骤' }])
       const others = await trx('tasks').where({ document_id: task.document_id, state: 'open' }).whereNot({ task_key: taskKey }).first('task_key')
       if (others) throw fail('TASK_CLOSED', '本公文还有其他并行办理中的步骤，不能退回')
-      await trx('tasks').where({ task_key: taskKey }).update({ state: 'canceled', closed_at: new Date(), completed_by: p.userId, route: '退回', opinion: input.opinion ?? null, channel: p.channel })
       await this.record(trx, task, `return:${taskKey}`, p, '退回', `退回至${target.stepName}（${target.handlerName}）${input.opinion ? `：${input.opinion}` : ''}`)
+      await this.move(task, [task.element_instance_key], target.step, target.handlerId)
       return { task, target }
     })
-    await this.move(task, [task.element_instance_key], target.step, target.handlerId, [taskKey], `return:${taskKey}`)
     return { taskKey, documentId: task.document_id, returnedTo: { step: target.step, stepName: target.stepName, handler: target.handlerId } }
   }
 
@@ -74,19 +74,18 @@ export class TaskActions {
       if (later.some((t) => t.state === 'completed' || t.state === 'completing') || next.length === 0) {
         throw fail('TASK_CLOSED', '公文已由后续步骤办理，不能撤回')
       }
+      // The rows stay locked until Zeebe has answered, so nobody opens them in between.
       const opened = next.find((t) => t.opened_at)
       if (opened) throw fail('TASK_CLOSED', `下一步办理人已打开“${opened.step_name}”，不能撤回`)
-      await trx('tasks').whereIn('task_key', next.map((t) => t.task_key)).update({ state: 'canceled', closed_at: new Date() })
       await this.record(trx, mine, `withdraw:${taskKey}`, p, '撤回', input.opinion ?? null)
+      await this.move(mine, next.map((t) => t.element_instance_key), mine.element_id, p.userId)
       return { mine, next }
     })
-    await this.move(mine, next.map((t) => t.element_instance_key), mine.element_id, p.userId, next.map((t) => t.task_key), `withdraw:${taskKey}`)
     return { taskKey, documentId: mine.document_id, withdrawnFrom: next.map((t) => t.step_name) }
   }
 
   /** 转办: my open task goes to a colleague holding the same role (in the same department, if the role is scoped). */
   async transfer(p: Principal, taskKey: string, input: { to: string; opinion?: string | null }) {
-    const logKey = `transfer:${taskKey}:${Date.now()}`
     const task = await this.knex.transaction(async (trx) => {
       const task = await this.openTaskOf(trx, p, taskKey)
       if (!task.candidate_role) throw fail('VALIDATION', `“${task.step_name}”由指定人员办理，不能转办`, [{ field: 'to', message: '此步骤不能转办' }])
@@ -98,16 +97,14 @@ export class TaskActions {
         throw fail('HANDLER_INVALID', '只能转办给本单位具有相同角色的其他人员', [{ field: 'to', message: `“${input.to}”不能办理“${task.step_name}”` }])
       }
       await trx('tasks').where({ task_key: taskKey }).update({ assignee: colleague.id, opened_at: null })
-      await this.record(trx, task, logKey, p, '转办', `转办给${colleague.name}${input.opinion ? `：${input.opinion}` : ''}`)
+      await this.record(trx, task, `transfer:${taskKey}:${Date.now()}`, p, '转办', `转办给${colleague.name}${input.opinion ? `：${input.opinion}` : ''}`)
+      try {
+        await this.engine.assignUserTask(taskKey, input.to)
+      } catch (err) {
+        throw engineFailure(err)
+      }
       return task
     })
-    try {
-      await this.engine.assignUserTask(taskKey, input.to)
-    } catch (err) {
-      await this.knex('tasks').where({ task_key: taskKey }).update({ assignee: task.assignee })
-      await this.knex('routing_log').where({ dedup_key: logKey }).delete()
-      throw engineFailure(err)
-    }
     return { taskKey, documentId: task.document_id, assignee: input.to }
   }
 
@@ -119,14 +116,12 @@ export class TaskActions {
     return task
   }
 
-  /** Terminates element instances and activates a step for a handler; on failure the tasks reopen. */
-  private async move(task: Task, terminate: string[], elementId: string, handler: string, reopen: string[], logKey: string) {
+  /** Terminates element instances and activates a step for a handler. */
+  private async move(task: Task, terminate: string[], elementId: string, handler: string) {
     try {
       await this.engine.moveInstance(task.process_instance_key, terminate, { elementId, variables: { nextHandler: handler } })
     } catch (err) {
-      await this.knex('tasks').whereIn('task_key', reopen).where({ state: 'canceled' }).update({ state: 'open', closed_at: null, completed_by: null, route: null })
-      await this.knex('routing_log').where({ dedup_key: logKey }).delete()
-      this.log.warn({ err, documentId: task.document_id }, 'moving the flow failed; tasks reopened')
+      this.log.warn({ err, documentId: task.document_id }, 'moving the flow failed; nothing was recorded')
       throw engineFailure(err)
     }
     this.log.info({ documentId: task.document_id, to: elementId, handler }, 'flow moved')

@@ -38,6 +38,8 @@ export async function finalizeCompletion(trx: Knex.Transaction, taskKey: string,
     if (typeof task.form_data.title === 'string') patch.title = task.form_data.title
     // A 收文 counts for its 主办 department once 分办 has chosen one.
     if (typeof task.form_data.hostDepartment === 'string') patch.department_id = task.form_data.hostDepartment
+    // 办理时限 of a 收文, entered at 登记: the end of that day in China.
+    if (typeof task.form_data.deadline === 'string') patch.deadline = trx.raw(`(?::date + 1)::timestamp at time zone 'Asia/Shanghai'`, [task.form_data.deadline])
     await trx('documents').where({ id: task.document_id }).update(patch)
   }
   const actor = task.completed_by ? await trx('users').where({ id: task.completed_by }).first('name') : null
