@@ -73,7 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     engine,
     org: new Org(knex),
     documents,
-    conversion: new Conversion(knex, engine, documents, forms, log),
+    conversion: new Conversion(knex, engine, documents, models, forms, log),
     tasks: new TaskQueries(knex, models, forms, actions),
     completion: new TaskCompletion(knex, engine, models, forms, log),
     actions,

@@ -19,6 +19,12 @@ t.test('another unit’s person and API key get 404 on every route that names a 
       ['GET', `/tasks/${task.taskKey}`],
       ['POST', `/tasks/${task.taskKey}/complete`, { route: '送审核' }],
       ['GET', '/people/zhangwei'],
+      ['GET', `/documents/${id}/files`],
+      ['GET', `/documents/${id}/diagram`],
+      ['GET', `/documents/${id}/jian`],
+      ['POST', `/tasks/${task.taskKey}/withdraw`, {}],
+      ['POST', `/tasks/${task.taskKey}/transfer`, { to: 'liuyang' }],
+      ['POST', `/tasks/${task.taskKey}/urge`],
     ] as const) {
       const res = await api.call(method, path, { ...who, body })
       t.equal(res.status, 404, `${label}: ${method} ${path}`)
@@ -26,6 +32,8 @@ t.test('another unit’s person and API key get 404 on every route that names a 
     const lists = await Promise.all(['/tasks', '/tasks/done', '/documents', '/people'].map((p) => api.call('GET', p, who)))
     t.notOk(JSON.stringify(lists.map((l) => l.body)).includes(id), `${label}: no list shows the document`)
     t.notOk(lists[3].body.some((p: { id: string }) => p.id === 'zhangwei'), `${label}: the directory shows only its own unit`)
+    const departments = (await api.call('GET', '/departments', who)).body.map((d: { id: string }) => d.id)
+    t.ok(departments.length > 0 && departments.every((d: string) => d.startsWith('liuzhou-edu-')), `${label}: only its own departments`)
   }
   t.ok((await inbox()).some((x: { taskKey: string }) => x.taskKey === task.taskKey), 'the task is untouched')
 

@@ -2,6 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
 import { errorResponses } from '../schemas.ts'
+import type { TaskListQuery } from '../services/tasks.ts'
+import { listQuery } from './tasks.ts'
 
 const routes: FastifyPluginAsync<Services> = async (app, { documents, conversion }) => {
   app.post<{ Body: { kind: string; data: Record<string, unknown> }; Headers: { 'idempotency-key'?: string } }>('/documents', {
@@ -20,9 +22,11 @@ const routes: FastifyPluginAsync<Services> = async (app, { documents, conversion
     return reply.status(201).send(doc)
   })
 
-  app.get<{ Querystring: { limit: number; offset: number } }>('/documents', {
+  app.get<{ Querystring: TaskListQuery & { mine?: boolean } }>('/documents', {
     schema: {
-      tags: ['documents'], summary: '我可查阅的公文（集成方：本单位全部公文）', querystring: { $ref: 'Page#' },
+      tags: ['documents'],
+      summary: '我可查阅的公文（集成方：本单位全部公文）；可按标题、发文字号、起草日期、公文类型查找，mine=true 只列我起草的',
+      querystring: { ...listQuery, properties: { ...listQuery.properties, mine: { type: 'boolean', description: 'true：只列我起草的公文（我的发文）' } } },
       response: { 200: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses },
     },
   }, async (req) => documents.list(req.principal, req.query))

@@ -1,4 +1,4 @@
-// The caller's unit directory (people, roles) and the list of units for choosing recipients.
+// The caller's unit directory (people, roles, departments) and the list of units for choosing recipients.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
 import { errorResponses } from '../schemas.ts'
@@ -13,6 +13,10 @@ const routes: FastifyPluginAsync<Services> = async (app, { org }) => {
   app.get<{ Params: { id: string } }>('/people/:id', {
     schema: { tags: ['people'], summary: '本单位某人员', response: { 200: person, ...errorResponses } },
   }, async (req) => org.person(req.principal, req.params.id))
+
+  app.get('/departments', {
+    schema: { tags: ['people'], summary: '本单位部门（选择会签、主办、协办部门用）', response: { 200: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } }, ...errorResponses } },
+  }, async (req) => org.departments(req.principal))
 
   app.get('/units', {
     schema: { tags: ['people'], summary: '单位名录（选择主送、抄送机关用）', response: { 200: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } }, ...errorResponses } },

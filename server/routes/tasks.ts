@@ -2,18 +2,35 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
 import { errorResponses } from '../schemas.ts'
+import { documentKinds } from '../services/documents.ts'
 import type { CompletionInput } from '../services/task-completion.ts'
+import type { TaskListQuery } from '../services/tasks.ts'
 
-const list = { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: { $ref: 'TaskListItem#' } } } }
+const item = { allOf: [{ $ref: 'TaskListItem#' }, { type: 'object', properties: { fromName: { type: ['string', 'null'], description: '来自：此前最后办理的人（来文为发文单位）' } } }] }
+const list = { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: item } } }
 const taskKey = { type: 'object', properties: { key: { type: 'string', pattern: '^[0-9]{1,20}$' } } }
 
+/** Paging plus search: the same filters as GET /documents. */
+export const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    q: { type: 'string', maxLength: 100, description: '标题、发文字号或来文字号中包含的文字' },
+    from: { type: 'string', format: 'date', description: '起始日期（含），如 2026-01-01' },
+    to: { type: 'string', format: 'date', description: '截止日期（含）' },
+    kind: { type: 'string', enum: Object.keys(documentKinds), description: '公文类型：fawen 发文，shouwen 收文，chengyue 呈阅笺' },
+  },
+}
+
 const routes: FastifyPluginAsync<Services> = async (app, { tasks, completion, actions }) => {
-  app.get<{ Querystring: { limit: number; offset: number } }>('/tasks', {
-    schema: { tags: ['tasks'], summary: '我的待办', querystring: { $ref: 'Page#' }, response: { 200: list, ...errorResponses } },
+  app.get<{ Querystring: TaskListQuery }>('/tasks', {
+    schema: { tags: ['tasks'], summary: '我的待办（可按标题、发文字号、收到日期、公文类型查找，分页）', querystring: listQuery, response: { 200: list, ...errorResponses } },
   }, async (req) => tasks.open(req.principal, req.query))
 
-  app.get<{ Querystring: { limit: number; offset: number } }>('/tasks/done', {
-    schema: { tags: ['tasks'], summary: '我的已办', querystring: { $ref: 'Page#' }, response: { 200: list, ...errorResponses } },
+  app.get<{ Querystring: TaskListQuery }>('/tasks/done', {
+    schema: { tags: ['tasks'], summary: '我的已办（可按标题、发文字号、办理日期、公文类型查找，分页）', querystring: listQuery, response: { 200: list, ...errorResponses } },
   }, async (req) => tasks.done(req.principal, req.query))
 
   app.get<{ Params: { key: string } }>('/tasks/:key', {

@@ -11,12 +11,14 @@ import type { Forms } from '../forms/forms.ts'
 import { timeLimitsFor, type Documents } from './documents.ts'
 import { copyFiles } from './files.ts'
 import type { Principal } from './principal.ts'
+import type { ProcessModels } from './process-models.ts'
 
 export class Conversion {
   constructor(
     private readonly knex: Knex,
     private readonly engine: Engine,
     private readonly documents: Documents,
+    private readonly models: ProcessModels,
     private readonly forms: Forms,
     private readonly log: Logger,
   ) {}
@@ -36,7 +38,9 @@ export class Conversion {
       })
       await this.carry(trx, p, source, newId, `转为呈阅笺“${source.title}”`)
     })
-    await this.startAndRetire(p, newId, 'chengyue', { documentId: newId, unitId: p.unitId, drafter: p.userId, nextHandler: '', ...limits }, [source])
+    // The unit's own 呈阅笺 if its admin deployed one, else the shared flow.
+    const processId = (await this.models.startIdFor('chengyue', p.unitId)) ?? 'chengyue'
+    await this.startAndRetire(p, newId, processId, { documentId: newId, unitId: p.unitId, drafter: p.userId, nextHandler: '', ...limits }, [source])
     return this.documents.one(p, newId)
   }
 

@@ -8,6 +8,7 @@ import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
+import { applyListFilters, type TaskListQuery } from './tasks.ts'
 
 /** Each kind of document: its flow (the BPMN process id) and the 笺 its first step uses. */
 export const documentKinds: Record<string, { process: string; form: string; label: string; startRole: string }> = {
@@ -57,8 +58,8 @@ export class Documents {
     }
     this.forms.validateDraft(kind.form, input.data)
     await this.checkRecipients(input.data)
-    const latest = await this.models.latest(kind.process)
-    if (!latest) throw fail('ENGINE_UNAVAILABLE', `流程“${kind.label}”尚未部署`)
+    const processId = await this.models.startIdFor(kind.process, p.unitId)
+    if (!processId) throw fail('ENGINE_UNAVAILABLE', `流程“${kind.label}”尚未部署`)
 
     const id = randomUUID()
     const limits = await timeLimitsFor(this.knex, p.unitId, input.data.urgency)
@@ -89,7 +90,7 @@ export class Documents {
     try {
       // A registrar who enters a paper document by hand goes on to register it (登记).
       const nextHandler = input.kind === 'shouwen' ? p.userId : ''
-      const started = await this.engine.startProcess(kind.process, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits })
+      const started = await this.engine.startProcess(processId, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits })
       await this.knex('documents')
         .where({ id })
         .update({
@@ -168,11 +169,19 @@ export class Documents {
     }
   }
 
-  async list(p: Principal, page: { limit: number; offset: number }) {
+  /** Documents I may read, newest first; filters as the task lists, `mine` for those I drafted (我的发文). */
+  async list(p: Principal, page: TaskListQuery & { mine?: boolean }) {
     const base = this.readable(p)
+    applyListFilters(base, page, 'd.created_at')
+    if (page.mine) base.where('d.created_by', p.userId)
     const [items, [{ count }]] = await Promise.all([
       base.clone().orderBy('d.created_at', 'desc').limit(page.limit).offset(page.offset)
-        .select('d.id', 'd.kind', 'd.title', 'd.status', 'd.doc_number as docNumber', 'd.created_at as createdAt'),
+        .select(
+          'd.id', 'd.kind', 'd.title', 'd.status', 'd.doc_number as docNumber', 'd.urgency', 'd.created_at as createdAt', 'd.completed_at as completedAt',
+          this.knex.raw(`d.data->>'incomingNumber' as "incomingNumber"`),
+          this.knex.raw(`(select u.name from units u where u.id = d.source_unit_id) as "sourceUnitName"`),
+          this.knex.raw(`(select string_agg(distinct t.step_name, '、') from tasks t where t.document_id = d.id and t.state = 'open') as "currentSteps"`),
+        ),
       base.clone().count<{ count: string }[]>('* as count'),
     ])
     return { items, total: Number(count) }

@@ -55,6 +55,10 @@ export class Org {
     return person
   }
 
+  async departments(p: Principal) {
+    return this.knex('departments').where({ unit_id: p.unitId }).orderBy('id').select('id', 'name')
+  }
+
   async units() {
     return this.knex('units').orderBy('id').select('id', 'name')
   }

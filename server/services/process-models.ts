@@ -30,7 +30,7 @@ export class ProcessModels {
     const deployed = await engine.deploy(files)
     for (const d of deployed) {
       await this.knex('process_definitions')
-        .insert({ key: d.processDefinitionKey, bpmn_process_id: d.bpmnProcessId, version: d.version, resource_name: d.resourceName, xml: d.xml })
+        .insert({ key: d.processDefinitionKey, bpmn_process_id: d.bpmnProcessId, base_process: d.bpmnProcessId, version: d.version, resource_name: d.resourceName, xml: d.xml })
         .onConflict('key')
         .ignore()
       log.info({ process: d.bpmnProcessId, version: d.version, key: d.processDefinitionKey }, 'process deployed')
@@ -48,6 +48,19 @@ export class ProcessModels {
       this.cache.set(key, model)
     }
     return model
+  }
+
+  /**
+   * The process id a unit's new document starts: the unit's own version of the flow when its admin
+   * deployed one (fawen--<unitId>), else the shared one; null when the flow is not deployed.
+   */
+  async startIdFor(baseProcess: string, unitId: string): Promise<string | null> {
+    const row = await this.knex('process_definitions')
+      .where({ base_process: baseProcess })
+      .andWhere((q) => q.where({ unit_id: unitId }).orWhereNull('unit_id'))
+      .orderByRaw('unit_id is null')
+      .first('bpmn_process_id')
+    return row?.bpmn_process_id ?? null
   }
 
   async latest(bpmnProcessId: string): Promise<{ key: string; model: ProcessModel } | null> {

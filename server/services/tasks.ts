@@ -32,7 +32,45 @@ const listColumns = (knex: Knex) => [
   't.deadline',
   // 红: past the deadline; 黄: past the reminder time; 绿: in time.
   knex.raw(`case when t.state not in ('open', 'completing') or t.deadline is null then null when now() >= t.deadline then 'red' when now() >= t.remind_at then 'yellow' else 'green' end as "light"`),
+  // 来自: the last person who acted on the document before this task arrived; for an incoming
+  // document nobody here has touched yet, the unit that sent it.
+  knex.raw(`coalesce((select l.actor_name from routing_log l where l.document_id = t.document_id and l.actor_id is not null and l.at <= t.created_at order by l.at desc, l.id desc limit 1), (select u.name from units u where u.id = d.source_unit_id)) as "fromName"`),
 ]
+
+/** Search and paging of the task lists: q matches the title or the 发文字号 (or 来文字号). */
+export interface TaskListQuery {
+  limit: number
+  offset: number
+  q?: string
+  /** Calendar days (YYYY-MM-DD, China time), inclusive. */
+  from?: string
+  to?: string
+  /** Document kind: fawen, shouwen, chengyue. */
+  kind?: string
+}
+
+/** Dates in list filters are calendar days where the units are. */
+export const listTimeZone = 'Asia/Shanghai'
+
+/** Applies q/from/to/kind to a query over documents `d`, dating rows by `dateColumn`. */
+export function applyListFilters(query: Knex.QueryBuilder, f: Omit<TaskListQuery, 'limit' | 'offset'>, dateColumn: string) {
+  if (f.kind) query.where('d.kind', f.kind)
+  const text = f.q?.trim()
+  if (text) {
+    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    query.andWhere((w) => w.whereILike('d.title', like).orWhereILike('d.doc_number', like).orWhereRaw(`d.data->>'incomingNumber' ilike ?`, [like]))
+  }
+  if (f.from) query.whereRaw(`${dateColumn} >= (?::date)::timestamp at time zone '${listTimeZone}'`, [f.from])
+  if (f.to) query.whereRaw(`${dateColumn} < ((?::date) + 1)::timestamp at time zone '${listTimeZone}'`, [f.to])
+  return query
+}
+
+/** The list's red/yellow/green for one task row. */
+function lightOf(task: { state: string; deadline: Date | null; remind_at: Date | null }, now = Date.now()): string | null {
+  if (task.state !== 'open' || !task.deadline) return null
+  if (now >= task.deadline.getTime()) return 'red'
+  return task.remind_at && now >= task.remind_at.getTime() ? 'yellow' : 'green'
+}
 
 export class TaskQueries {
   constructor(
@@ -42,11 +80,12 @@ export class TaskQueries {
     private readonly actions: TaskActions,
   ) {}
 
-  async open(p: Principal, page: { limit: number; offset: number }) {
+  async open(p: Principal, page: TaskListQuery) {
     const base = this.knex('tasks as t')
       .join('documents as d', 'd.id', 't.document_id')
       .where({ 't.unit_id': p.unitId, 't.state': 'open' })
       .andWhere((q) => q.where('t.assignee', p.userId).orWhere((q2) => q2.whereNull('t.assignee').whereIn('t.candidate_role', p.roles)))
+    applyListFilters(base, page, 't.created_at')
     const [items, [{ count }]] = await Promise.all([
       base.clone().select(listColumns(this.knex)).orderBy('t.created_at', 'desc').limit(page.limit).offset(page.offset),
       base.clone().count<{ count: string }[]>('* as count'),
@@ -54,11 +93,12 @@ export class TaskQueries {
     return { items, total: Number(count) }
   }
 
-  async done(p: Principal, page: { limit: number; offset: number }) {
+  async done(p: Principal, page: TaskListQuery) {
     const base = this.knex('tasks as t')
       .join('documents as d', 'd.id', 't.document_id')
       .where({ 't.unit_id': p.unitId, 't.completed_by': p.userId })
       .whereIn('t.state', ['completed', 'completing'])
+    applyListFilters(base, page, 't.submitted_at')
     const [items, [{ count }]] = await Promise.all([
       base.clone().select(listColumns(this.knex)).orderBy('t.submitted_at', 'desc').limit(page.limit).offset(page.offset),
       base.clone().count<{ count: string }[]>('* as count'),
@@ -94,6 +134,7 @@ export class TaskQueries {
       step: task.element_id,
       stepName: task.step_name,
       state: task.state,
+      route: task.route,
       assignee: task.assignee,
       candidateRole: task.candidate_role,
       createdAt: task.created_at,
@@ -102,6 +143,7 @@ export class TaskQueries {
       routes,
       returnTargets: task.state === 'open' ? await this.actions.returnTargets(task) : [],
       deadline: task.deadline,
+      light: lightOf(task),
       document: {
         id: doc.id,
         kind: doc.kind,

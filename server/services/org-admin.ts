@@ -1,0 +1,134 @@
+// A unit admin keeps the unit's departments and people (with their roles and passwords); every
+// read and change stays inside the admin's unit.
+import { randomUUID } from 'node:crypto'
+import bcrypt from 'bcryptjs'
+import type { Knex } from 'knex'
+import { fail } from '../errors.ts'
+import type { Principal } from './principal.ts'
+
+/** Roles a person may hold, with their names in the UI. */
+export const roleNames: Record<string, string> = {
+  drafter: '拟稿人',
+  dept_head: '科室负责人',
+  office_reviewer: '办公室审核',
+  office_head: '办公室主任',
+  leader: '领导',
+  registry: '机要/收发',
+  unit_admin: '单位管理员',
+}
+
+export interface PersonInput {
+  username: string
+  name: string
+  departmentId: string
+  password: string
+  roles: string[]
+}
+
+export class OrgAdmin {
+  constructor(private readonly knex: Knex) {}
+
+  async departments(p: Principal) {
+    admin(p)
+    return this.knex('departments as d')
+      .where('d.unit_id', p.unitId)
+      .orderBy('d.name')
+      .select('d.id', 'd.name', this.knex.raw('(select count(*)::int from users u where u.department_id = d.id) as "peopleCount"'))
+  }
+
+  async addDepartment(p: Principal, name: string) {
+    admin(p)
+    await this.freeName(p, name)
+    const id = `${p.unitId}-${randomUUID().slice(0, 8)}`
+    await this.knex('departments').insert({ id, unit_id: p.unitId, name })
+    return { id, name, peopleCount: 0 }
+  }
+
+  async renameDepartment(p: Principal, id: string, name: string) {
+    admin(p)
+    await this.department(p, id)
+    await this.freeName(p, name, id)
+    await this.knex('departments').where({ id, unit_id: p.unitId }).update({ name })
+    return (await this.departments(p)).find((d) => d.id === id)
+  }
+
+  async people(p: Principal, id?: string) {
+    admin(p)
+    const q = this.knex('users as u')
+      .leftJoin('departments as d', 'd.id', 'u.department_id')
+      .where('u.unit_id', p.unitId)
+      .orderBy('u.username')
+      .select(
+        'u.id', 'u.username', 'u.name', 'u.department_id as departmentId', 'd.name as department',
+        this.knex.raw(`coalesce((select array_agg(role order by role) from user_roles r where r.user_id = u.id), '{}') as roles`),
+        this.knex.raw('exists (select 1 from api_keys k where k.user_id = u.id) as integrator'),
+      )
+    if (id) q.where('u.id', id)
+    return q
+  }
+
+  async addPerson(p: Principal, input: PersonInput) {
+    admin(p)
+    checkRoles(input.roles)
+    await this.department(p, input.departmentId, 'departmentId')
+    // Usernames are global (they log in without naming a unit), and a person's id is the username.
+    const taken = await this.knex('users').where({ username: input.username }).orWhere({ id: input.username }).first('id')
+    if (taken) throw fail('VALIDATION', '该用户名已被使用', [{ field: 'username', message: `用户名“${input.username}”已被使用，请换一个` }])
+    const hash = await bcrypt.hash(input.password, 10)
+    await this.knex.transaction(async (trx) => {
+      await trx('users').insert({ id: input.username, unit_id: p.unitId, department_id: input.departmentId, username: input.username, name: input.name, password_hash: hash })
+      if (input.roles.length) await trx('user_roles').insert([...new Set(input.roles)].map((role) => ({ user_id: input.username, role })))
+    })
+    return (await this.people(p, input.username))[0]
+  }
+
+  /** Changes name, department, roles (the whole list) or password; absent fields stay. */
+  async updatePerson(p: Principal, id: string, input: Partial<Omit<PersonInput, 'username'>>) {
+    admin(p)
+    const [person] = await this.people(p, id)
+    if (!person) throw fail('NOT_FOUND', '未找到该人员')
+    if (input.roles) {
+      checkRoles(input.roles)
+      if (id === p.userId && !input.roles.includes('unit_admin')) {
+        throw fail('VALIDATION', '不能取消自己的单位管理员角色', [{ field: 'roles', message: '请由本单位另一位单位管理员办理' }])
+      }
+    }
+    if (input.departmentId) await this.department(p, input.departmentId, 'departmentId')
+    if (input.password && person.integrator) throw fail('VALIDATION', '接口账号不能设置密码', [{ field: 'password', message: '接口账号用 API 密钥访问，不能登录' }])
+    const hash = input.password ? await bcrypt.hash(input.password, 10) : null
+    await this.knex.transaction(async (trx) => {
+      const patch: Record<string, unknown> = {}
+      if (input.name) patch.name = input.name
+      if (input.departmentId) patch.department_id = input.departmentId
+      if (hash) patch.password_hash = hash
+      if (Object.keys(patch).length) await trx('users').where({ id, unit_id: p.unitId }).update(patch)
+      if (input.roles) {
+        await trx('user_roles').where({ user_id: id }).delete()
+        if (input.roles.length) await trx('user_roles').insert([...new Set(input.roles)].map((role) => ({ user_id: id, role })))
+      }
+    })
+    return (await this.people(p, id))[0]
+  }
+
+  private async department(p: Principal, id: string, field?: string) {
+    const row = await this.knex('departments').where({ id, unit_id: p.unitId }).first('id')
+    if (row) return row
+    if (field) throw fail('VALIDATION', '科室不存在', [{ field, message: `本单位没有编号为“${id}”的科室` }])
+    throw fail('NOT_FOUND', '未找到该科室')
+  }
+
+  private async freeName(p: Principal, name: string, except?: string) {
+    const q = this.knex('departments').where({ unit_id: p.unitId, name })
+    if (except) q.whereNot({ id: except })
+    if (await q.first('id')) throw fail('VALIDATION', '科室名称重复', [{ field: 'name', message: `本单位已有名为“${name}”的科室` }])
+  }
+}
+
+function checkRoles(roles: string[]) {
+  const unknown = roles.filter((r) => !roleNames[r])
+  if (unknown.length) throw fail('VALIDATION', '角色不存在', unknown.map((r) => ({ field: 'roles', message: `没有“${r}”这个角色（可用：${Object.keys(roleNames).join('、')}）` })))
+}
+
+function admin(p: Principal) {
+  if (!p.roles.includes('unit_admin')) throw fail('FORBIDDEN', '只有本单位的单位管理员可以管理科室和人员')
+}

@@ -1,0 +1,162 @@
+// The modeler in Debian's chromium against the real server, broker and database: a unit admin adds
+// a 复核 step to 发文, binds it from the step panel's lists and deploys it for the unit; a new
+// document goes through 复核 while one started before finishes without it; a broken binding shows
+// its lint error on the diagram and deploys nothing.
+import { copyFileSync, mkdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { act, documentAs } from './helpers/flows.ts'
+import { startBrowser, screenshotDir } from './helpers/browser.ts'
+import { Api, draft, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+
+const stack = await startStack()
+const ui = await startBrowser(stack)
+t.teardown(async () => {
+  await ui.close()
+  await stack.close()
+})
+const api = new Api(stack)
+const docsShot = join(import.meta.dirname, '..', 'docs', 'screenshots', 'ui-modeler.png')
+
+const unitVersions = async () => {
+  const res = await api.as('zhouadmin').get('/processes')
+  return res.body.find((f: { baseId: string }) => f.baseId === 'fawen').versions.filter((v: { scope: string }) => v.scope === 'unit') as Array<{ key: string; version: number }>
+}
+
+async function finished(id: string) {
+  return waitFor(`document ${id} completed`, async () => {
+    const doc = await documentAs(api, 'zhangwei', id)
+    return doc.status === 'completed' && doc
+  }, 60_000)
+}
+
+async function throughSigning(id: string) {
+  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
+  await act(api, 'lina', id, 'shenhe', { route: '送签发' })
+  await act(api, 'wangqiang', id, 'qianfa', { route: '签发' })
+}
+
+async function openModeler() {
+  const page = await ui.as('zhouadmin')
+  await page.goto('/app/modeler')
+  await page.locator('.modeler-canvas[data-ready="true"]').waitFor()
+  return page
+}
+
+t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for the unit', async (t) => {
+  // given a document started on the shared 发文
+  const before = await startFawen(api, 'zhangwei', draft({ title: '部署前起草的通知' }))
+  await taskFor(api, 'zhangwei', before, 'nigao')
+  const page = await openModeler()
+  t.equal(await page.locator('.versions-table tr[data-scope="shared"] .running-count').textContent(), '1', 'the version list counts it on the shared version')
+
+  // when the admin draws a user task between 签发 and 编号 (through the bpmn-js API) …
+  await page.evaluate(() => {
+    const m = (window as any).__modeler
+    const registry = m.get('elementRegistry')
+    const modeling = m.get('modeling')
+    const bianhao = registry.get('bianhao')
+    const spot = { x: bianhao.x + bianhao.width / 2 + 30, y: bianhao.y + bianhao.height / 2 }
+    // make room: everything from 编号 on moves right
+    const right = registry.filter((e: any) => !e.waypoints && !e.labelTarget && !e.host && e.parent === bianhao.parent && e.x >= bianhao.x)
+    modeling.moveElements(right, { x: 200, y: 0 })
+    const task = modeling.createShape({ type: 'bpmn:UserTask' }, spot, bianhao.parent)
+    modeling.updateProperties(task, { id: 'fuhe', name: '复核' })
+    modeling.reconnectEnd(registry.get('flow-qianfa-bianhao'), task, { x: task.x, y: spot.y })
+    const out = modeling.connect(task, bianhao)
+    modeling.updateLabel(out, '复核完毕')
+    const canvas = m.get('canvas')
+    const { outer } = canvas.viewbox()
+    canvas.viewbox({ x: spot.x - outer.width * 0.6, y: spot.y - outer.height / 2, width: outer.width, height: outer.height })
+    m.get('selection').select(task)
+  })
+  // … and binds it through the step panel's lists: 笺, role, handler choice, opinion box, field permissions
+  await page.locator('.binding-panel[data-element="fuhe"]').waitFor()
+  await page.selectOption('#binding-form', 'fawen-gaozhi')
+  await page.selectOption('#binding-role', 'office_reviewer')
+  await page.check('#binding-chosen')
+  await page.selectOption('#binding-opinion', 'fushen')
+  await page.selectOption('#perm-title', 'editable')
+  await page.selectOption('#perm-publicityReason', 'hidden')
+  t.equal(await page.inputValue('#perm-body'), 'readonly', 'a field not chosen stays read-only')
+  t.ok(await page.locator('.bio-properties-panel').isVisible(), 'the Zeebe properties panel is shown beside it')
+
+  await page.click('#lint')
+  await page.getByText('校验通过，可以部署。').waitFor()
+  await page.evaluate(() => (window as any).__modeler.get('contextPad').close())
+  await ui.screenshot(page, 'modeler-step-added')
+  await page.screenshot({ path: join(screenshotDir, 'ui-modeler.png') })
+  const size = statSync(join(screenshotDir, 'ui-modeler.png')).size
+  t.ok(size < 300 * 1024, `the screenshot for the README is under 300 KB (${size} bytes)`)
+  if (process.env.UPDATE_README_SCREENSHOTS) {
+    mkdirSync(join(import.meta.dirname, '..', 'docs', 'screenshots'), { recursive: true })
+    copyFileSync(join(screenshotDir, 'ui-modeler.png'), docsShot)
+  }
+
+  await page.click('#deploy')
+  await page.getByText('已部署为本单位第 1 版').waitFor()
+  t.equal(await page.locator('.versions-table tr[data-scope="unit"]').count(), 1, 'the unit’s version is listed')
+
+  // then the deployed model carries the binding chosen in the panel
+  const [unit] = await unitVersions()
+  const xml = (await api.as('zhouadmin').get(`/processes/${unit.key}/xml`)).body as string
+  const fuhe = xml.slice(xml.indexOf('<bpmn:userTask id="fuhe"'), xml.indexOf('</bpmn:userTask>', xml.indexOf('<bpmn:userTask id="fuhe"')))
+  t.match(fuhe, /<zeebe:userTask \/>/, 'a native Zeebe user task')
+  t.match(fuhe, /externalReference="fawen-gaozhi"/)
+  t.match(fuhe, /candidateGroups="office_reviewer"/)
+  t.match(fuhe, /key="editable" value="title"/)
+  t.match(fuhe, /key="hidden" value="publicityReason"/)
+  t.match(fuhe, /key="opinion" value="fushen"/)
+
+  // and a new document of the unit goes through 复核, with the permissions chosen
+  const after = await startFawen(api, 'zhangwei', draft({ title: '部署后起草的通知' }))
+  await throughSigning(after)
+  const review = await taskFor(api, 'chenjing', after, 'fuhe')
+  const detail = await api.as('chenjing').get(`/tasks/${review.taskKey}`)
+  t.same(detail.body.routes.map((r: { name: string }) => r.name), ['复核完毕'])
+  t.ok(detail.body.form.schema.properties.title, '复核 may edit the title')
+  t.notOk(detail.body.form.schema.properties.body, 'but not the body')
+  await act(api, 'chenjing', after, 'fuhe', { route: '复核完毕', opinion: '已复核', data: { title: '部署后起草的通知（复核稿）' } })
+  await act(api, 'chenjing', after, 'gaizhang', { route: '用印' })
+  const afterDoc = await finished(after)
+  t.ok(afterDoc.log.some((e: { step: string }) => e.step === 'fuhe'), 'the new document went through 复核')
+  t.equal(afterDoc.title, '部署后起草的通知（复核稿）')
+
+  // while the one started before finishes on the shared version, without 复核
+  await throughSigning(before)
+  await act(api, 'chenjing', before, 'gaizhang', { route: '用印' })
+  const beforeDoc = await finished(before)
+  t.notOk(beforeDoc.log.some((e: { step: string }) => e.step === 'fuhe'), 'the earlier document finished without 复核')
+})
+
+t.test('a broken binding shows the lint error on the diagram and deploys nothing', async (t) => {
+  const page = await openModeler()
+  t.match(await page.locator('.modeler-head').textContent(), /本单位第 1 版/, 'the unit’s version opens')
+  // an editable field the 笺 does not have, written as a hand-edited header would be
+  await page.evaluate(() => {
+    const m = (window as any).__modeler
+    const task = m.get('elementRegistry').get('fuhe')
+    const header = task.businessObject.extensionElements.values.find((v: any) => v.$type === 'zeebe:TaskHeaders').values.find((h: any) => h.key === 'editable')
+    m.get('modeling').updateModdleProperties(task, header, { value: 'title,secretField' })
+    m.get('selection').select(task)
+  })
+  await page.locator('.binding-panel tr.stray').waitFor()
+  t.match(await page.locator('.binding-panel tr.stray').textContent(), /secretField（不是此笺的字段）/, 'the step panel flags the field as not in the 笺')
+
+  await page.click('#deploy')
+  const problem = page.locator('.problem-list li[data-field="fuhe.secretField"]')
+  await problem.waitFor()
+  t.match(await problem.textContent(), /secretField.*不是笺“发文稿纸”的字段/)
+  const badge = page.locator('.djs-overlays .gw-problem-badge[data-element="fuhe"]')
+  t.ok(await badge.isVisible(), 'the problem is shown on the diagram, on the 复核 task')
+  t.ok(await page.locator('g.djs-element.gw-invalid[data-element-id="fuhe"]').count(), 'and the task is marked')
+  await ui.screenshot(page, 'modeler-lint-error')
+  t.same((await unitVersions()).map((v) => v.version), [1], 'nothing was deployed')
+
+  // fixing it in the panel (the stray field set back to read-only) makes the model deployable again
+  await page.selectOption('#perm-secretField', 'readonly')
+  await page.click('#lint')
+  await page.getByText('校验通过，可以部署。').waitFor()
+  t.equal(await page.locator('.gw-problem-badge').count(), 0, 'the badge is gone')
+  t.same(ui.errors, [], 'no script errors on the page')
+})

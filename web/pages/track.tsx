@@ -1,0 +1,85 @@
+// 跟踪 (/app/track/<documentId>): where a document is — its diagram with the steps done and the
+// current ones marked, the routing log beside it, its files, and for a 发文 after 分发 each
+// recipient unit's 签收 status.
+import { useEffect, useState } from 'preact/hooks'
+import { Diagram, type DiagramData } from '../components/diagram.tsx'
+import { useDirectory } from '../components/fields.tsx'
+import { Files } from '../components/files.tsx'
+import { RoutingLog } from '../components/routing-log.tsx'
+import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
+import { get } from '../lib/api.ts'
+import { formatTime, kindLabels, pathArg, roleLabels, statusLabels } from '../lib/format.ts'
+
+function TrackPage() {
+  const id = pathArg()
+  const [doc, setDoc] = useState<any>(null)
+  const [diagram, setDiagram] = useState<DiagramData | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  const dir = useDirectory()
+  const nameOf = (userId: string) => dir.people.find((p) => p.id === userId)?.name ?? userId
+
+  useEffect(() => {
+    get(`/documents/${id}`).then(setDoc, setError)
+    get(`/documents/${id}/diagram`).then(setDiagram, setError)
+  }, [id])
+
+  if (!doc) return <Shell>{error ? <Problem error={error} /> : <p class="muted">正在加载……</p>}</Shell>
+  const number = doc.docNumber ?? doc.data?.incomingNumber
+  return (
+    <Shell>
+      <div class="crumbs"><a href="/app/inbox">待办</a> › 流程跟踪</div>
+      <header class="doc-head">
+        <h1>{doc.title}</h1>
+        <div class="doc-meta">
+          <span class="tag">{kindLabels[doc.kind] ?? doc.kind}</span>
+          <span class={`status status-${doc.status}`}>{statusLabels[doc.status] ?? doc.status}</span>
+          <Urgency value={doc.urgency} />
+          {number && <span class="doc-number">{number}</span>}
+          <span class="muted">起草 {formatTime(doc.createdAt)}</span>
+        </div>
+        {doc.currentSteps.length > 0 && (
+          <p class="current-steps">
+            当前步骤：{doc.currentSteps.map((s: any) => `${s.stepName}（${s.assignee ? nameOf(s.assignee) : roleLabels[String(s.candidateRole).split('@')[0]] ?? s.candidateRole}）`).join('、')}
+          </p>
+        )}
+      </header>
+      <Problem error={error} />
+      <div class="track-layout">
+        <section class="card track-diagram">
+          <h2>流程图</h2>
+          {diagram ? <Diagram data={diagram} /> : <p class="muted">正在加载流程图……</p>}
+        </section>
+        <aside class="track-side">
+          {doc.deliveries.length > 0 && (
+            <section class="card">
+              <h2>分发与签收</h2>
+              <table class="list compact deliveries">
+                <thead><tr><th>收文单位</th><th>类别</th><th>签收</th><th>签收时间</th></tr></thead>
+                <tbody>
+                  {doc.deliveries.map((d: any) => (
+                    <tr key={d.unitId} data-unit={d.unitId}>
+                      <td data-label="收文单位">{d.unitName}</td>
+                      <td data-label="类别">{d.kind}</td>
+                      <td data-label="签收"><span class={d.signedAt ? 'receipt signed' : 'receipt'}>{d.receiptStatus}</span></td>
+                      <td data-label="签收时间">{formatTime(d.signedAt) || <span class="muted">—</span>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          )}
+          <section class="card">
+            <h2>流转日志</h2>
+            <RoutingLog log={doc.log} />
+          </section>
+          <section class="card">
+            <h2>正文与附件</h2>
+            <Files documentId={doc.id} canUpload={false} />
+          </section>
+        </aside>
+      </div>
+    </Shell>
+  )
+}
+
+mount(TrackPage)
