@@ -41,7 +41,9 @@ export class PdfPrinter {
 
   private launch(): Promise<Browser> {
     if (!this.browser) {
-      const started = chromium.launch({ executablePath: this.executablePath, args: chromiumArgs })
+      // The server's own signal handlers shut everything down in order (the browser last);
+      // playwright's would end the process at the first Ctrl-C, leaving the broker running.
+      const started = chromium.launch({ executablePath: this.executablePath, args: chromiumArgs, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false })
       this.browser = started
       started.then(
         (b) => b.on('disconnected', () => { if (this.browser === started) this.browser = null }),
