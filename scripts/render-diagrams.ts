@@ -20,11 +20,19 @@ try {
     await page.addStyleTag({ path: require.resolve('bpmn-js/dist/assets/bpmn-js.css') })
     await page.addScriptTag({ path: require.resolve('bpmn-js/dist/bpmn-viewer.production.min.js') })
     const xml = readFileSync(join(root, 'processes', file), 'utf8')
-    await page.evaluate(async (xml) => {
+    // The canvas takes the diagram's own size, so a long flow is drawn at full scale.
+    const size = await page.evaluate(async (xml) => {
       const viewer = new (window as any).BpmnJS({ container: '#canvas' })
       await viewer.importXML(xml)
+      const { inner } = viewer.get('canvas').viewbox()
+      const el = document.getElementById('canvas')!
+      el.style.width = `${Math.ceil(inner.width + 40)}px`
+      el.style.height = `${Math.ceil(inner.height + 40)}px`
+      viewer.get('canvas').resized()
       viewer.get('canvas').zoom('fit-viewport')
+      return { width: Math.ceil(inner.width + 40), height: Math.ceil(inner.height + 40) }
     }, xml)
+    await page.setViewportSize({ width: Math.max(size.width, 400), height: Math.max(size.height, 200) })
     const target = join(out, file.replace(/\.bpmn$/, '.png'))
     await page.locator('#canvas').screenshot({ path: target })
     console.log(`${file} → ${target}`)
