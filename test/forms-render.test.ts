@@ -76,7 +76,7 @@ t.test('a document’s routing log goes into the boxes its process model names',
   // given a 发文 on the model in processes/, and a routing-log entry for each of its user tasks
   const xml = readFileSync(join(root, 'processes', 'fawen.bpmn'), 'utf8')
   const model = await parseProcess(xml)
-  await db.knex('process_definitions').insert({ key: 'forms-test-fawen', bpmn_process_id: 'fawen', version: 1, resource_name: 'fawen.bpmn', xml })
+  await db.knex('process_definitions').insert({ key: 'forms-test-fawen', bpmn_process_id: 'fawen', base_process: 'fawen', version: 1, resource_name: 'fawen.bpmn', xml })
   const id = randomUUID()
   await db.knex('documents').insert({
     id, unit_id: 'liuzhou-gov', kind: 'fawen', title: '关于测试意见栏的通知', status: 'running', created_by: 'zhangwei', process_definition_key: 'forms-test-fawen',
