@@ -24,7 +24,6 @@ t.test('another unit’s person and API key get 404 on every route that names a 
       ['GET', `/documents/${id}/jian`],
       ['POST', `/tasks/${task.taskKey}/withdraw`, {}],
       ['POST', `/tasks/${task.taskKey}/transfer`, { to: 'liuyang' }],
-      ['POST', `/tasks/${task.taskKey}/urge`],
     ] as const) {
       const res = await api.call(method, path, { ...who, body })
       t.equal(res.status, 404, `${label}: ${method} ${path}`)
@@ -35,6 +34,7 @@ t.test('another unit’s person and API key get 404 on every route that names a 
     const departments = (await api.call('GET', '/departments', who)).body.map((d: { id: string }) => d.id)
     t.ok(departments.length > 0 && departments.every((d: string) => d.startsWith('liuzhou-edu-')), `${label}: only its own departments`)
   }
+  t.equal((await api.as('fengxue').post(`/tasks/${task.taskKey}/urge`)).status, 404, 'another unit’s registry cannot 催办 it')
   t.ok((await inbox()).some((x: { taskKey: string }) => x.taskKey === task.taskKey), 'the task is untouched')
 
   async function inbox() {
