@@ -1,8 +1,7 @@
 // 科室: the unit's departments with their head count; add one, rename one in place.
 import { useState } from 'preact/hooks'
 import { Notice, Problem, fieldError } from '../components/shell.tsx'
-import { post } from '../lib/api.ts'
-import { patch } from './http.ts'
+import { post, patch } from '../lib/api.ts'
 
 export interface Department {
   id: string

@@ -2,10 +2,9 @@
 // initial password, roles); change a person's name, department, roles or password.
 import { useState } from 'preact/hooks'
 import { Notice, Problem, fieldError } from '../components/shell.tsx'
-import { post } from '../lib/api.ts'
+import { post, patch } from '../lib/api.ts'
 import { roleLabels } from '../lib/format.ts'
 import type { Department } from './departments.tsx'
-import { patch } from './http.ts'
 
 export interface Person {
   id: string

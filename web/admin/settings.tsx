@@ -2,8 +2,7 @@
 // 文种), the seal's name; and the notification channels (webhook, SMS gateway).
 import { useEffect, useState } from 'preact/hooks'
 import { Notice, Problem } from '../components/shell.tsx'
-import { get } from '../lib/api.ts'
-import { put } from './http.ts'
+import { get, put } from '../lib/api.ts'
 
 interface Limit {
   limit: string

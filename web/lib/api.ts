@@ -88,6 +88,8 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
 export const get = <T = any>(path: string) => request<T>('GET', path)
 export const post = <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => request<T>('POST', path, body ?? {}, { headers })
 export const upload = <T = any>(path: string, form: FormData) => request<T>('POST', path, form)
+export const put = <T = any>(path: string, body: unknown) => request<T>('PUT', path, body)
+export const patch = <T = any>(path: string, body: unknown) => request<T>('PATCH', path, body)
 
 /** A query string from the set values only. */
 export function query(params: Record<string, string | number | boolean | undefined | null>): string {
