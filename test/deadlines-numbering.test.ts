@@ -34,6 +34,7 @@ t.test('a reminder and an overdue notice fire once each, though the server was d
   t.equal(((await inbox(api, 'zhangwei')) as any[]).find((x) => x.taskKey === task.taskKey).light, 'yellow', 'yellow after the reminder time')
   await waitFor('the overdue notice', async () => (await mine()).some((n: any) => n.kind === 'overdue'), 20_000)
   t.equal(((await inbox(api, 'zhangwei')) as any[]).find((x) => x.taskKey === task.taskKey).light, 'red', 'red once overdue')
+  t.equal((await api.as('zhangwei').get(`/tasks/${task.taskKey}`)).body.light, 'red', 'the task page shows the same light')
 
   // a repeated job (Zeebe delivers at least once) notifies nobody again
   const { automationHandlers } = await import('../server/services/automation.ts')

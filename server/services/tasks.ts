@@ -14,6 +14,10 @@ export function canAct(p: Principal, task: { unit_id: string | null; assignee: s
   return task.candidate_role !== null && p.roles.includes(task.candidate_role)
 }
 
+/** The deadline light of a task row `t`, by the database clock: red past the deadline, yellow past the reminder time, else green. */
+const light = (knex: Knex) =>
+  knex.raw(`case when t.state not in ('open', 'completing') or t.deadline is null then null when now() >= t.deadline then 'red' when now() >= t.remind_at then 'yellow' else 'green' end as "light"`)
+
 const listColumns = (knex: Knex) => [
   't.task_key as taskKey',
   't.element_id as step',
@@ -30,8 +34,7 @@ const listColumns = (knex: Knex) => [
   'd.doc_number as docNumber',
   'd.urgency',
   't.deadline',
-  // 红: past the deadline; 黄: past the reminder time; 绿: in time.
-  knex.raw(`case when t.state not in ('open', 'completing') or t.deadline is null then null when now() >= t.deadline then 'red' when now() >= t.remind_at then 'yellow' else 'green' end as "light"`),
+  light(knex),
   // 来自: the last person who acted on the document before this task arrived; for an incoming
   // document nobody here has touched yet, the unit that sent it.
   knex.raw(`coalesce((select l.actor_name from routing_log l where l.document_id = t.document_id and l.actor_id is not null and l.at <= t.created_at order by l.at desc, l.id desc limit 1), (select u.name from units u where u.id = d.source_unit_id)) as "fromName"`),
@@ -63,13 +66,6 @@ export function applyListFilters(query: Knex.QueryBuilder, f: Omit<TaskListQuery
   if (f.from) query.whereRaw(`${dateColumn} >= (?::date)::timestamp at time zone '${listTimeZone}'`, [f.from])
   if (f.to) query.whereRaw(`${dateColumn} < ((?::date) + 1)::timestamp at time zone '${listTimeZone}'`, [f.to])
   return query
-}
-
-/** The list's red/yellow/green for one task row. */
-function lightOf(task: { state: string; deadline: Date | null; remind_at: Date | null }, now = Date.now()): string | null {
-  if (task.state !== 'open' || !task.deadline) return null
-  if (now >= task.deadline.getTime()) return 'red'
-  return task.remind_at && now >= task.remind_at.getTime() ? 'yellow' : 'green'
 }
 
 export class TaskQueries {
@@ -108,7 +104,7 @@ export class TaskQueries {
 
   /** One task with its document, the step's form schema, and the routes allowed from here. */
   async one(p: Principal, taskKey: string) {
-    const task = await this.knex('tasks').where({ task_key: taskKey, unit_id: p.unitId }).first()
+    const task = await this.knex('tasks as t').where({ 't.task_key': taskKey, 't.unit_id': p.unitId }).first('t.*', light(this.knex))
     if (!task || !(canAct(p, task) || task.completed_by === p.userId)) throw fail('NOT_FOUND', '未找到该待办')
     // Opening the task ends the sender's chance to withdraw it (撤回).
     if (task.state === 'open' && !task.opened_at && canAct(p, task)) {
@@ -143,7 +139,7 @@ export class TaskQueries {
       routes,
       returnTargets: task.state === 'open' ? await this.actions.returnTargets(task) : [],
       deadline: task.deadline,
-      light: lightOf(task),
+      light: task.light,
       document: {
         id: doc.id,
         kind: doc.kind,

@@ -1,5 +1,6 @@
 // 科室: the unit's departments with their head count; add one, rename one in place.
 import { useState } from 'preact/hooks'
+import { useAction } from './use-action.ts'
 import { Notice, Problem, fieldError } from '../components/shell.tsx'
 import { post, patch } from '../lib/api.ts'
 
@@ -12,22 +13,7 @@ export interface Department {
 export function Departments({ departments, onChange }: { departments: Department[]; onChange: () => Promise<unknown> }) {
   const [name, setName] = useState('')
   const [editing, setEditing] = useState<{ id: string; name: string } | null>(null)
-  const [error, setError] = useState<unknown>(null)
-  const [notice, setNotice] = useState<string | null>(null)
-
-  const run = async (action: () => Promise<unknown>, done: string) => {
-    setError(null)
-    setNotice(null)
-    try {
-      await action()
-      await onChange()
-      setNotice(done)
-      return true
-    } catch (err) {
-      setError(err)
-      return false
-    }
-  }
+  const { error, notice, run } = useAction(onChange)
   const add = async (e: Event) => {
     e.preventDefault()
     if (await run(() => post('/admin/departments', { name }), `已新增科室“${name.trim()}”`)) setName('')

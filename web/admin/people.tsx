@@ -1,6 +1,7 @@
 // 人员: the unit's people with department and roles; add a person (username, name, department,
 // initial password, roles); change a person's name, department, roles or password.
 import { useState } from 'preact/hooks'
+import { useAction } from './use-action.ts'
 import { Notice, Problem, fieldError } from '../components/shell.tsx'
 import { post, patch } from '../lib/api.ts'
 import { roleLabels } from '../lib/format.ts'
@@ -45,22 +46,7 @@ export function People({ people, departments, onChange }: { people: Person[]; de
   const empty: Draft = { username: '', name: '', departmentId: departments[0]?.id ?? '', password: '', roles: [] }
   const [draft, setDraft] = useState<Draft>(empty)
   const [editing, setEditing] = useState<(Omit<Draft, 'username'> & { id: string }) | null>(null)
-  const [error, setError] = useState<unknown>(null)
-  const [notice, setNotice] = useState<string | null>(null)
-
-  const run = async (action: () => Promise<unknown>, done: string) => {
-    setError(null)
-    setNotice(null)
-    try {
-      await action()
-      await onChange()
-      setNotice(done)
-      return true
-    } catch (err) {
-      setError(err)
-      return false
-    }
-  }
+  const { error, notice, run } = useAction(onChange)
   const add = async (e: Event) => {
     e.preventDefault()
     const body = { ...draft, departmentId: draft.departmentId || departments[0]?.id }
