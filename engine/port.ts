@@ -1,0 +1,131 @@
+// The engine port: the engine-neutral interface the server uses to run flows, and the neutral
+// shape of a read model. Only engine/index.ts knows which adapter implements it; every id the
+// engine hands out (definition, instance, task, job) is an opaque string.
+
+export type Variables = Record<string, unknown>
+
+/** Why a command to the engine failed. */
+export type EngineErrorKind =
+  /** The task, instance or definition does not exist (any more). */
+  | 'not_found'
+  /** It exists but is in a state that refuses the command. */
+  | 'invalid_state'
+  /** The engine refused the input (a model that does not deploy, a bad variable). */
+  | 'rejected'
+  /** A concurrent change won (optimistic locking); the same command may be sent again. */
+  | 'conflict'
+  /** No answer, or the engine is down: the command may or may not have been applied. */
+  | 'unavailable'
+
+export class EngineError extends Error {
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+export interface DeployedProcess {
+  /** The process id in the model (fawen, fenwen, chengyue). */
+  processId: string
+  /** Opaque id of this deployed version; documents and inbox rows record it. */
+  definitionId: string
+  version: number
+  /** The unit the version belongs to (the engine's tenant). */
+  tenant: string
+  resourceName: string
+  xml: string
+}
+
+export interface StartedInstance {
+  instanceId: string
+  definitionId: string
+}
+
+/** An automated step (编号, 用印登记, 分发, …) handed to a worker. */
+export interface AutomatedStep {
+  id: string
+  topic: string
+  instanceId: string
+  tenant: string | null
+  /** Variables in scope; lists and records arrive decoded (they travel as JSON text). */
+  variables: Variables
+  /** Tries left before the step raises an incident; null when the engine has not counted yet. */
+  retries: number | null
+}
+
+/** Runs one automated step; what it returns is set as variables. Throwing makes the engine retry it later. */
+export type StepHandler = (step: AutomatedStep) => Promise<Variables | void>
+
+/** Where a route from a user task leads. */
+export interface RouteTarget {
+  /** The 办理方式 as drawn on the flow, e.g. 送签发. */
+  name: string
+  targetId: string
+  targetName: string
+  targetType: 'userTask' | 'serviceTask' | 'endEvent' | 'other'
+  /** Role the next step is offered to; a next handler may only be chosen when there is one. */
+  targetRole: string | null
+}
+
+/** What the inbox needs to know about one user task of a model. */
+export interface UserTaskModel {
+  id: string
+  name: string
+  /** The 笺 bound to the step. */
+  formKey: string | null
+  /** The first role the step is offered to, when it is a plain role (not per department). */
+  candidateRole: string | null
+  /** The roles as written in the model, plain or as an expression (per department). */
+  candidateGroups: string | null
+  /** The assignee as written in the model, if any. */
+  assigneeExpression: string | null
+  /** 笺 fields the step may edit. */
+  editable: string[]
+  /** 笺 fields sent to the engine as variables on completion (gateways, multi-instance). */
+  outputs: string[]
+  /** One task per signer (会签, 批示). */
+  multiInstance: boolean
+  /** Id of the embedded subprocess holding the task, null at the top level. */
+  subprocess: string | null
+  /** The step's binding properties: editable, hidden, opinion, blankSignature, outputs, …. */
+  properties: Record<string, string>
+  routes: RouteTarget[]
+}
+
+export interface ProcessModel {
+  processId: string
+  name: string
+  userTasks: Map<string, UserTaskModel>
+  /** Topics of the automated steps (noun.verb). */
+  serviceTopics: string[]
+}
+
+export interface WorkflowEngine {
+  /** Deploys models as new versions of the unit's (tenant's) flows; an unchanged model keeps its version. */
+  deploy(tenant: string, resources: Array<{ name: string; xml: string }>, options?: { source?: string }): Promise<DeployedProcess[]>
+  /** Starts an instance of one deployed version. */
+  start(definitionId: string, variables: Variables, businessKey?: string): Promise<StartedInstance>
+  /** Completes a user task with the variables its routes and gateways read. */
+  completeTask(taskId: string, variables: Variables): Promise<void>
+  /** Gives a user task to another person (转办). */
+  assignTask(taskId: string, assignee: string): Promise<void>
+  /**
+   * Moves an instance (退回, 撤回): ends the steps holding the given tasks (the whole
+   * multi-instance step when a task is one of several) and starts the step `to`, with the
+   * variables set on the instance.
+   */
+  moveInstance(instanceId: string, move: { cancelTasks: string[]; to: string; variables: Variables }): Promise<void>
+  cancelInstance(instanceId: string, reason?: string): Promise<void>
+  /** Whether a user task is still open in the engine. */
+  taskExists(taskId: string): Promise<boolean>
+  /** Delivers a message to the unit's flows (a message start event or a waiting catch event). */
+  correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void>
+  /** Runs the automated steps: one handler per topic. */
+  startWorkers(handlers: Record<string, StepHandler>): void
+  stopWorkers(): Promise<void>
+  healthy(): Promise<boolean>
+  close(): Promise<void>
+}
