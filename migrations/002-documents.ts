@@ -35,7 +35,7 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['unit_id', 'doc_number'])
   })
   await knex.schema.createTable('tasks', (t) => {
-    /** Zeebe's userTaskKey. */
+    /** The engine's task id (an opaque string). */
     t.text('task_key').primary()
     t.text('process_instance_key').notNullable()
     t.text('process_definition_key').notNullable()

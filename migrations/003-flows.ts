@@ -60,7 +60,7 @@ export async function up(knex: Knex): Promise<void> {
     /** First time an eligible handler opened the task; 撤回 is allowed only before it. */
     t.timestamp('opened_at', { useTz: true })
     t.text('element_instance_key')
-    /** The variables a completion sends to Zeebe (route, nextHandler, the step's outputs), kept for retries. */
+    /** The variables a completion sends to the engine (route, nextHandler, the step's outputs), kept for retries. */
     t.jsonb('engine_variables')
     t.index(['unit_id', 'state', 'deadline'])
   })

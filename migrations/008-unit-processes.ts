@@ -6,7 +6,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('process_definitions', (t) => {
     /** The unit a customised version belongs to; null for the shared models of processes/. */
     t.text('unit_id').references('units.id')
-    /** The flow the version is of (fawen, chengyue, fenwen), whatever its Zeebe process id. */
+    /** The flow the version is of (fawen, chengyue, fenwen), whatever its process id. */
     t.text('base_process')
     /** Who deployed a unit's version. */
     t.text('deployed_by')

@@ -9,6 +9,7 @@ import * as notifications from './005-notifications.ts'
 import * as statistics from './006-statistics.ts'
 import * as forms from './007-forms.ts'
 import * as unitProcesses from './008-unit-processes.ts'
+import * as engineInbox from './009-engine-inbox.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '006-statistics': statistics,
   '007-forms': forms,
   '008-unit-processes': unitProcesses,
+  '009-engine-inbox': engineInbox,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,13 +4,12 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import type { Engine } from '../engine/client.ts'
+import type { WorkflowEngine } from '../engine/port.ts'
 import authPlugin from './plugins/auth.ts'
 import errorPlugin from './plugins/errors.ts'
 import { registerSchemas } from './schemas.ts'
 import { Conversion } from './services/conversion.ts'
 import { Documents } from './services/documents.ts'
-import { EngineEvents } from './services/engine-events.ts'
 import { Notifications } from './services/notifications.ts'
 import { Org } from './services/org.ts'
 import type { ProcessModels } from './services/process-models.ts'
@@ -20,7 +19,6 @@ import { TaskQueries } from './services/tasks.ts'
 import type { Forms } from './forms/forms.ts'
 import authRoutes from './routes/auth.ts'
 import documentRoutes from './routes/documents.ts'
-import engineEventRoutes from './routes/engine-events.ts'
 import fileRoutes from './routes/files.ts'
 import formRoutes from './routes/forms.ts'
 import healthRoutes from './routes/health.ts'
@@ -37,27 +35,25 @@ import orgAdminRoutes from './routes/org-admin.ts'
 
 export interface AppDeps {
   knex: Knex
-  engine: Engine
+  engine: WorkflowEngine
   models: ProcessModels
   forms: Forms
   log: Logger
   authSecret: string
   tokenTtl: string
-  exporterToken: string
   bodyLimit: number
   dataDir: string
 }
 
 export interface Services {
   knex: Knex
-  engine: Engine
+  engine: WorkflowEngine
   org: Org
   documents: Documents
   conversion: Conversion
   tasks: TaskQueries
   completion: TaskCompletion
   actions: TaskActions
-  engineEvents: EngineEvents
   notifications: Notifications
   forms: Forms
   models: ProcessModels
@@ -77,7 +73,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     tasks: new TaskQueries(knex, models, forms, actions),
     completion: new TaskCompletion(knex, engine, models, forms, log),
     actions,
-    engineEvents: new EngineEvents(knex, models, log),
     notifications: new Notifications(knex, log),
     forms,
     models,
@@ -120,6 +115,5 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(statisticsRoutes, services)
   await app.register(formRoutes, services)
   await app.register(phraseRoutes, services)
-  await app.register(engineEventRoutes, { ...services, exporterToken: deps.exporterToken })
   return { app, services }
 }

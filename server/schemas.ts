@@ -2,6 +2,11 @@
 // validation, response serialisation and the OpenAPI document at /docs.
 import type { FastifyInstance } from 'fastify'
 
+/** A task's id: an opaque string handed out by the engine (never a number to compute with). */
+export const taskKeyString = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: '待办编号（由流程引擎分配的不透明字符串）' }
+/** Route params of /tasks/{key}/… */
+export const taskKeyParams = { type: 'object', properties: { key: taskKeyString } }
+
 export const schemas = [
   {
     $id: 'Error',

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { parseProcess } from '../engine/bpmn-model.ts'
+import { parseModel } from '../engine/index.ts'
 import { Api, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 import { act, documentAs } from './helpers/flows.ts'
 
@@ -83,7 +83,7 @@ const firstUser: Record<string, Record<string, string>> = { fawen: { nigao: 'zha
 
 t.test('every route of every user task has a case', async (t) => {
   for (const flow of ['fawen', 'fenwen', 'chengyue']) {
-    const model = await parseProcess(readFileSync(join(import.meta.dirname, '..', 'processes', `${flow}.bpmn`), 'utf8'))
+    const model = await parseModel(readFileSync(join(import.meta.dirname, '..', 'processes', `${flow}.bpmn`), 'utf8'))
     for (const task of model.userTasks.values()) {
       for (const r of task.routes) {
         if (flow === 'fenwen' && task.id === 'qianshou') continue // 签收 starts from 分发: see cross-unit.test.ts

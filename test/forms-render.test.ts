@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { parseProcess } from '../engine/bpmn-model.ts'
+import { parseModel } from '../engine/index.ts'
 import { demo } from '../server/forms/demo.ts'
 import { Forms } from '../server/forms/forms.ts'
 import { Jian } from '../server/forms/jian.ts'
@@ -75,7 +75,7 @@ t.test('text from the routing log is escaped, never markup', async (t) => {
 t.test('a document’s routing log goes into the boxes its process model names', async (t) => {
   // given a 发文 on the model in processes/, and a routing-log entry for each of its user tasks
   const xml = readFileSync(join(root, 'processes', 'fawen.bpmn'), 'utf8')
-  const model = await parseProcess(xml)
+  const model = await parseModel(xml)
   await db.knex('process_definitions').insert({ key: 'forms-test-fawen', bpmn_process_id: 'fawen', base_process: 'fawen', version: 1, resource_name: 'fawen.bpmn', xml })
   const id = randomUUID()
   await db.knex('documents').insert({
@@ -93,20 +93,20 @@ t.test('a document’s routing log goes into the boxes its process model names',
   await db.knex('routing_log').insert([...rows, blank, system])
 
   // when it renders
-  const { form, ctx } = await new Jian(db.knex, forms, new ProcessModels(db.knex), null as never).load(id)
+  const { form, ctx } = await new Jian(db.knex, forms, new ProcessModels(db.knex, null as never, null as never), null as never).load(id)
   const html = await forms.render(form, ctx, { print: true })
   const found = boxes(html)
 
   // then each opinion is in the box of its step, or under 其他意见 for a step with no box
   tasks.forEach((task, i) => {
-    const box = task.headers.opinion && form.boxes.has(task.headers.opinion) ? task.headers.opinion : '(其他)'
+    const box = task.properties.opinion && form.boxes.has(task.properties.opinion) ? task.properties.opinion : '(其他)'
     t.match(found.get(box), rows[i].opinion, `${task.name} → ${box}`)
     for (const [other, inner] of found) if (other !== box) t.notMatch(inner, rows[i].opinion, `${task.name} is not also in ${other}`)
   })
-  t.ok(tasks.some((task) => task.headers.opinion), 'the model has steps with opinion boxes')
+  t.ok(tasks.some((task) => task.properties.opinion), 'the model has steps with opinion boxes')
   t.notMatch(html, '已分发至', 'automated steps are not opinions')
   const last = tasks[tasks.length - 1]
-  const lastBox = found.get(last.headers.opinion && form.boxes.has(last.headers.opinion) ? last.headers.opinion : '(其他)') ?? ''
+  const lastBox = found.get(last.properties.opinion && form.boxes.has(last.properties.opinion) ? last.properties.opinion : '(其他)') ?? ''
   t.ok(lastBox.indexOf(rows[rows.length - 1].opinion!) < lastBox.indexOf('空白签名'), 'entries of a box in time order, a blank signature shown as such')
   t.match(lastBox, '<span class="role">领导</span>', 'with the role')
   t.match(html, '<span class="channel">接口</span>', 'and the channel')

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { parseProcess } from '../engine/bpmn-model.ts'
+import { parseModel } from '../engine/index.ts'
 import { Api, startFawen, startStack, waitFor } from './helpers/stack.ts'
 import { pdfPages } from './forms-pdf-text.ts'
 
@@ -64,7 +64,7 @@ t.test('GET /forms lists the 笺 with their current versions; GET /forms/:key gi
 t.test('the opinions of a 发文, given over REST, appear in its 笺 on screen, in print and in the PDF', async (t) => {
   // given a 发文 taken through three steps, each with an opinion
   const id = await startFawen(api)
-  const model = await parseProcess(readFileSync(join(root, 'processes', 'fawen.bpmn'), 'utf8'))
+  const model = await parseModel(readFileSync(join(root, 'processes', 'fawen.bpmn'), 'utf8'))
   const given: Array<{ step: string; opinion: string }> = []
   for (const [i, text] of ['请审核，急用。', '文稿已核，同意。', '同意送签发。'].entries()) {
     const opinion = `${text}（${i + 1}）`
@@ -85,7 +85,7 @@ t.test('the opinions of a 发文, given over REST, appear in its 笺 on screen, 
 
   // then each opinion is in the box its step names (or under 其他意见 when the step has none)
   for (const g of given) {
-    const box = model.userTasks.get(g.step)?.headers.opinion ?? ''
+    const box = model.userTasks.get(g.step)?.properties.opinion ?? ''
     const cell = new RegExp(`<td class="opinion-box[^"]*" data-box="${box}"[^>]*>((?:(?!</td>)[\\s\\S])*)</td>`).exec(html)?.[1] ?? ''
     t.match(cell, g.opinion, `“${g.opinion}” (${g.step}) is in box “${box || '其他意见'}”`)
   }

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { parseProcess } from '../engine/bpmn-model.ts'
+import { parseModel } from '../engine/index.ts'
 import { AppError } from '../server/errors.ts'
 import { demo } from '../server/forms/demo.ts'
 import { Forms } from '../server/forms/forms.ts'
@@ -110,20 +110,20 @@ t.test('a first draft needs only a title and well-typed fields', async (t) => {
 t.test('every step of every flow in processes/ edits only its fields and never sees its hidden ones', async (t) => {
   const files = readdirSync(join(root, 'processes')).filter((f) => f.endsWith('.bpmn'))
   for (const file of files) {
-    const model = await parseProcess(readFileSync(join(root, 'processes', file), 'utf8'))
+    const model = await parseModel(readFileSync(join(root, 'processes', file), 'utf8'))
     for (const task of model.userTasks.values()) {
       if (!task.formKey || !demo[task.formKey]) continue
       const data = demo[task.formKey].data
       const name = `${file} ${task.name}`
-      const view = forms.stepView(task.formKey, null, task.headers, data)
+      const view = forms.stepView(task.formKey, null, task.properties, data)
       t.same([...view.editable, ...view.readOnly, ...view.hidden].sort(), [...forms.get(task.formKey).fields].sort(), `${name}: each field is editable, read-only or hidden`)
       for (const f of view.hidden) t.notOk(f in view.data, `${name}: hidden ${f} is not sent`)
       t.same(Object.keys(view.schema.properties ?? {}), view.editable, `${name}: the schema holds the editable fields only`)
       for (const f of view.editable) {
-        t.same(forms.validateStep(task.formKey, null, task.headers, data, { [f]: data[f] }), data, `${name}: may edit ${f}`)
+        t.same(forms.validateStep(task.formKey, null, task.properties, data, { [f]: data[f] }), data, `${name}: may edit ${f}`)
       }
       for (const f of [...view.readOnly, ...view.hidden]) {
-        const err = caught(() => forms.validateStep(task.formKey!, null, task.headers, data, { [f]: data[f] ?? 'x' }))
+        const err = caught(() => forms.validateStep(task.formKey!, null, task.properties, data, { [f]: data[f] ?? 'x' }))
         t.equal(err.statusCode, 403, `${name}: may not edit ${f}`)
         t.equal(err.code, 'FIELD_FORBIDDEN')
         t.same(err.details, [{ field: f, message: `此步骤无权修改“${forms.get(task.formKey).labels[f]}”` }])

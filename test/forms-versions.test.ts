@@ -32,7 +32,7 @@ async function startDocument(formVersion: number): Promise<string> {
 }
 
 async function rendered(forms: Forms, id: string) {
-  const { form, ctx } = await new Jian(db.knex, forms, new ProcessModels(db.knex), null as never).load(id)
+  const { form, ctx } = await new Jian(db.knex, forms, new ProcessModels(db.knex, null as never, null as never), null as never).load(id)
   return { version: form.version, html: await forms.render(form, ctx, { print: true }) }
 }
 

@@ -1,7 +1,8 @@
-// The modeler in Debian's chromium against the real server, broker and database: a unit admin adds
-// a 复核 step to 发文, binds it from the step panel's lists and deploys it for the unit; a new
-// document goes through 复核 while one started before finishes without it; a broken binding shows
-// its lint error on the diagram and deploys nothing.
+// The modeler in Debian's chromium against the real server, engine and database: a unit admin adds
+// a 复核 step to 发文, binds it from the step panel's lists (written as camunda: attributes and
+// properties) and deploys it as the unit's next version; a new document goes through 复核 while one
+// started before finishes without it; a broken binding or a disallowed expression shows its
+// problem on the diagram and deploys nothing.
 import { copyFileSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -36,6 +37,14 @@ async function throughSigning(id: string) {
   await act(api, 'wangqiang', id, 'qianfa', { route: '签发' })
 }
 
+/** Clicks 校验 and waits for its verdict; the problems listed, if any, make the failure say why. */
+async function lintPasses(page: Awaited<ReturnType<typeof openModeler>>) {
+  const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/lint')), page.click('#lint')])
+  const { problems } = (await res.json()) as { problems: Array<{ field: string; message: string }> }
+  if (problems.length) throw new Error(`校验 found problems: ${problems.map((p) => `${p.field}: ${p.message}`).join(' | ')}`)
+  await page.getByText('校验通过，可以部署。').waitFor()
+}
+
 async function openModeler() {
   const page = await ui.as('zhouadmin')
   await page.goto('/app/modeler')
@@ -44,11 +53,11 @@ async function openModeler() {
 }
 
 t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for the unit', async (t) => {
-  // given a document started on the shared 发文
+  // given a document started on the standard 发文
   const before = await startFawen(api, 'zhangwei', draft({ title: '部署前起草的通知' }))
   await taskFor(api, 'zhangwei', before, 'nigao')
   const page = await openModeler()
-  t.equal(await page.locator('.versions-table tr[data-scope="shared"] .running-count').textContent(), '1', 'the version list counts it on the shared version')
+  t.equal(await page.locator('.versions-table tr[data-scope="standard"] .running-count').textContent(), '1', 'the version list counts it on the standard version')
 
   // when the admin draws a user task between 签发 and 编号 (through the bpmn-js API) …
   await page.evaluate(() => {
@@ -79,10 +88,10 @@ t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for 
   await page.selectOption('#perm-title', 'editable')
   await page.selectOption('#perm-publicityReason', 'hidden')
   t.equal(await page.inputValue('#perm-body'), 'readonly', 'a field not chosen stays read-only')
-  t.ok(await page.locator('.bio-properties-panel').isVisible(), 'the Zeebe properties panel is shown beside it')
+  t.ok(await page.locator('.bio-properties-panel').isVisible(), 'the Camunda 7 properties panel is shown beside it')
+  t.ok(await page.locator('.bio-properties-panel [data-group-id="group-CamundaPlatform__UserAssignment"]').count(), 'with its Camunda 7 user assignment group')
 
-  await page.click('#lint')
-  await page.getByText('校验通过，可以部署。').waitFor()
+  await lintPasses(page)
   await page.evaluate(() => (window as any).__modeler.get('contextPad').close())
   await ui.screenshot(page, 'modeler-step-added')
   await page.screenshot({ path: join(screenshotDir, 'ui-modeler.png') })
@@ -94,19 +103,20 @@ t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for 
   }
 
   await page.click('#deploy')
-  await page.getByText('已部署为本单位第 1 版').waitFor()
+  await page.getByText('已部署为本单位流程的第 2 版').waitFor()
   t.equal(await page.locator('.versions-table tr[data-scope="unit"]').count(), 1, 'the unit’s version is listed')
 
   // then the deployed model carries the binding chosen in the panel
   const [unit] = await unitVersions()
   const xml = (await api.as('zhouadmin').get(`/processes/${unit.key}/xml`)).body as string
   const fuhe = xml.slice(xml.indexOf('<bpmn:userTask id="fuhe"'), xml.indexOf('</bpmn:userTask>', xml.indexOf('<bpmn:userTask id="fuhe"')))
-  t.match(fuhe, /<zeebe:userTask \/>/, 'a native Zeebe user task')
-  t.match(fuhe, /externalReference="fawen-gaozhi"/)
-  t.match(fuhe, /candidateGroups="office_reviewer"/)
-  t.match(fuhe, /key="editable" value="title"/)
-  t.match(fuhe, /key="hidden" value="publicityReason"/)
-  t.match(fuhe, /key="opinion" value="fushen"/)
+  t.match(fuhe, /camunda:formKey="fawen-gaozhi"/)
+  t.match(fuhe, /camunda:candidateGroups="office_reviewer"/)
+  t.match(fuhe, /camunda:assignee="\$\{empty nextHandler \? null : nextHandler\}"/, 'the previous step picks the handler')
+  t.match(fuhe, /<camunda:property name="editable" value="title" \/>/)
+  t.match(fuhe, /<camunda:property name="hidden" value="publicityReason" \/>/)
+  t.match(fuhe, /<camunda:property name="opinion" value="fushen" \/>/)
+  t.notMatch(xml, /zeebe/, 'nothing of the Zeebe dialect')
 
   // and a new document of the unit goes through 复核, with the permissions chosen
   const after = await startFawen(api, 'zhangwei', draft({ title: '部署后起草的通知' }))
@@ -122,7 +132,7 @@ t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for 
   t.ok(afterDoc.log.some((e: { step: string }) => e.step === 'fuhe'), 'the new document went through 复核')
   t.equal(afterDoc.title, '部署后起草的通知（复核稿）')
 
-  // while the one started before finishes on the shared version, without 复核
+  // while the one started before finishes on the standard version, without 复核
   await throughSigning(before)
   await act(api, 'chenjing', before, 'gaizhang', { route: '用印' })
   const beforeDoc = await finished(before)
@@ -131,13 +141,13 @@ t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for 
 
 t.test('a broken binding shows the lint error on the diagram and deploys nothing', async (t) => {
   const page = await openModeler()
-  t.match(await page.locator('.modeler-head').textContent(), /本单位第 1 版/, 'the unit’s version opens')
-  // an editable field the 笺 does not have, written as a hand-edited header would be
+  t.match(await page.locator('.modeler-head').textContent(), /第 2 版（本单位修改）/, 'the unit’s version opens')
+  // an editable field the 笺 does not have, written as a hand-edited property would be
   await page.evaluate(() => {
     const m = (window as any).__modeler
     const task = m.get('elementRegistry').get('fuhe')
-    const header = task.businessObject.extensionElements.values.find((v: any) => v.$type === 'zeebe:TaskHeaders').values.find((h: any) => h.key === 'editable')
-    m.get('modeling').updateModdleProperties(task, header, { value: 'title,secretField' })
+    const property = task.businessObject.extensionElements.values.find((v: any) => v.$type === 'camunda:Properties').values.find((p: any) => p.name === 'editable')
+    m.get('modeling').updateModdleProperties(task, property, { value: 'title,secretField' })
     m.get('selection').select(task)
   })
   await page.locator('.binding-panel tr.stray').waitFor()
@@ -151,12 +161,35 @@ t.test('a broken binding shows the lint error on the diagram and deploys nothing
   t.ok(await badge.isVisible(), 'the problem is shown on the diagram, on the 复核 task')
   t.ok(await page.locator('g.djs-element.gw-invalid[data-element-id="fuhe"]').count(), 'and the task is marked')
   await ui.screenshot(page, 'modeler-lint-error')
-  t.same((await unitVersions()).map((v) => v.version), [1], 'nothing was deployed')
+  t.same((await unitVersions()).map((v) => v.version), [2], 'nothing was deployed')
 
   // fixing it in the panel (the stray field set back to read-only) makes the model deployable again
   await page.selectOption('#perm-secretField', 'readonly')
-  await page.click('#lint')
-  await page.getByText('校验通过，可以部署。').waitFor()
+  await lintPasses(page)
   t.equal(await page.locator('.gw-problem-badge').count(), 0, 'the badge is gone')
+  t.same(ui.errors, [], 'no script errors on the page')
+})
+
+t.test('an assignee expression calling into the engine is marked on its task and deploys nothing', async (t) => {
+  const page = await openModeler()
+  // typed into the properties panel's assignee field, as an admin would
+  await page.evaluate(() => {
+    const m = (window as any).__modeler
+    m.get('selection').select(m.get('elementRegistry').get('fuhe'))
+  })
+  await page.locator('.binding-panel[data-element="fuhe"]').waitFor()
+  const assignment = page.locator('.bio-properties-panel [data-group-id="group-CamundaPlatform__UserAssignment"]')
+  if (!(await assignment.locator('[name="assignee"]').isVisible())) await assignment.locator('.bio-properties-panel-group-header').click()
+  await assignment.locator('[name="assignee"]').fill('${execution.getProcessEngineServices().getIdentityService().createUserQuery().list()}')
+  await assignment.locator('[name="assignee"]').blur()
+  // the panel writes after a short debounce
+  await page.waitForFunction(() => /getProcessEngineServices/.test((window as any).__modeler.get('elementRegistry').get('fuhe').businessObject.get('camunda:assignee') ?? ''))
+
+  await page.click('#deploy')
+  const problem = page.locator('.problem-list li[data-field="fuhe.assignee"]')
+  await problem.waitFor()
+  t.match(await problem.textContent(), /不能调用方法 execution\.getProcessEngineServices\(\)/)
+  t.ok(await page.locator('.djs-overlays .gw-problem-badge[data-element="fuhe"]').isVisible(), 'the problem is shown on the 复核 task')
+  t.same((await unitVersions()).map((v) => v.version), [2], 'nothing was deployed')
   t.same(ui.errors, [], 'no script errors on the page')
 })

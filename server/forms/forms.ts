@@ -1,7 +1,7 @@
 // The 笺 registry: each forms/<笺>/ (schema.json, template.hbs, with forms/common.schema.json)
 // compiled once per version. sync() gives a 笺 whose files changed a new version in form_versions;
 // a document keeps the version it started with, and old versions load from the table. It also
-// enforces what a step may do with the 笺: the fields of its task headers and its opinion rule.
+// enforces what a step may do with the 笺: the fields of its binding properties and its opinion rule.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
@@ -11,8 +11,8 @@ import { PdfPrinter } from './pdf.ts'
 import { problems } from './problems.ts'
 import { renderJian, type JianContext } from './render.ts'
 
-/** A user task's headers (engine/bpmn-model.ts `step.headers`): editable, hidden, opinion, blankSignature. */
-export type StepHeaders = Record<string, string>
+/** A user task's binding properties (engine/port.ts `step.properties`): editable, hidden, opinion, blankSignature. */
+export type StepProperties = Record<string, string>
 type Data = Record<string, unknown>
 
 export interface StepPermissions {
@@ -131,18 +131,18 @@ export class Forms {
     return { key, version: form.version, title: form.title, schema: this.inline(form), boxes: [...form.boxes].map(([id, label]) => ({ id, label })) }
   }
 
-  /** Which fields a step may edit, only read, or never see, from its `editable` and `hidden` headers. */
-  permissions(form: FormVersion, headers: StepHeaders): StepPermissions {
-    const hidden = form.fields.filter((f) => list(headers.hidden).includes(f))
-    const editable = form.fields.filter((f) => list(headers.editable).includes(f) && !hidden.includes(f) && !form.systemFields.includes(f))
+  /** Which fields a step may edit, only read, or never see, from its `editable` and `hidden` properties. */
+  permissions(form: FormVersion, properties: StepProperties): StepPermissions {
+    const hidden = form.fields.filter((f) => list(properties.hidden).includes(f))
+    const editable = form.fields.filter((f) => list(properties.editable).includes(f) && !hidden.includes(f) && !form.systemFields.includes(f))
     const readOnly = form.fields.filter((f) => !editable.includes(f) && !hidden.includes(f))
     return { editable, readOnly, hidden }
   }
 
   /** What a step's handler is sent: the schema of the fields they may edit and the data they may see. */
-  stepView(key: string, version: number | null | undefined, headers: StepHeaders, data: Data): StepView {
+  stepView(key: string, version: number | null | undefined, properties: StepProperties, data: Data): StepView {
     const form = this.get(key, version)
-    const perms = this.permissions(form, headers)
+    const perms = this.permissions(form, properties)
     const full = this.inline(form)
     const rules = (full.allOf ?? []).filter((rule) => fieldsOf(rule).every((f) => perms.editable.includes(f)))
     const schema: Schema = {
@@ -154,7 +154,7 @@ export class Forms {
       additionalProperties: false,
       ...(rules.length ? { allOf: rules } : {}),
     }
-    const box = headers.opinion
+    const box = properties.opinion
     return {
       key,
       version: form.version,
@@ -163,7 +163,7 @@ export class Forms {
       data: Object.fromEntries(Object.entries(data ?? {}).filter(([f]) => !perms.hidden.includes(f))),
       ...perms,
       labels: pick(form.labels, [...perms.editable, ...perms.readOnly]),
-      opinion: box ? { box, label: form.boxes.get(box) ?? box, blankSignature: headers.blankSignature === 'unit' ? 'unit' : null } : null,
+      opinion: box ? { box, label: form.boxes.get(box) ?? box, blankSignature: properties.blankSignature === 'unit' ? 'unit' : null } : null,
     }
   }
 
@@ -172,14 +172,14 @@ export class Forms {
    * a field the step may not edit (read-only or hidden) is 403 naming it; then the fields this step
    * edits must be valid in the merged 笺 (400, one Chinese message per field). Nothing is written.
    */
-  validateStep(key: string, version: number | null | undefined, headers: StepHeaders, current: Data, submitted: Data): Data
-  /** @deprecated use validateStep(key, version, step.headers, current, submitted). */
+  validateStep(key: string, version: number | null | undefined, properties: StepProperties, current: Data, submitted: Data): Data
+  /** @deprecated use validateStep(key, version, step.properties, current, submitted). */
   validateStep(key: string, editable: string[], current: Data, submitted: Data): Data
   validateStep(key: string, ...args: unknown[]): Data {
     if (Array.isArray(args[0])) return this.validateStep(key, null, { editable: args[0].join(',') }, args[1] as Data, args[2] as Data)
-    const [version, headers, current, submitted] = args as [number | null | undefined, StepHeaders, Data, Data]
+    const [version, properties, current, submitted] = args as [number | null | undefined, StepProperties, Data, Data]
     const form = this.get(key, version)
-    const { editable } = this.permissions(form, headers)
+    const { editable } = this.permissions(form, properties)
     const fields = Object.keys(submitted ?? {})
     const unknown = fields.filter((f) => !form.fields.includes(f))
     if (unknown.length) throw fail('FORM_INVALID', `笺“${form.title}”中没有字段：${unknown.join('、')}`, unknown.map((f) => ({ field: f, message: `笺中没有字段“${f}”` })))
@@ -211,14 +211,14 @@ export class Forms {
    * A step with an opinion box needs an opinion, unless its `blankSignature` header is `unit` and
    * the unit allows 空白签名 (units.allow_blank_signature). Answers whether this is a blank signature.
    */
-  checkOpinion(headers: StepHeaders, opinion: string | null | undefined, unitAllowsBlank: boolean): { blankSignature: boolean } {
-    if (opinion?.trim() || !headers.opinion) return { blankSignature: false }
-    if (headers.blankSignature === 'unit' && unitAllowsBlank) return { blankSignature: true }
-    const why = headers.blankSignature === 'unit' ? '本单位不允许空白签名' : '此步骤不允许空白签名'
+  checkOpinion(properties: StepProperties, opinion: string | null | undefined, unitAllowsBlank: boolean): { blankSignature: boolean } {
+    if (opinion?.trim() || !properties.opinion) return { blankSignature: false }
+    if (properties.blankSignature === 'unit' && unitAllowsBlank) return { blankSignature: true }
+    const why = properties.blankSignature === 'unit' ? '本单位不允许空白签名' : '此步骤不允许空白签名'
     throw fail('FORM_INVALID', `请填写意见（${why}）`, [{ field: 'opinion', message: `请填写意见（${why}）` }])
   }
 
-  /** @deprecated use stepView(key, version, step.headers, data).schema. */
+  /** @deprecated use stepView(key, version, step.properties, data).schema. */
   stepSchema(key: string, editable: string[]): Schema {
     return this.stepView(key, null, { editable: editable.join(',') }, {}).schema
   }

@@ -1,7 +1,7 @@
 // A document's 笺 as its readers see it: the document row, its 笺 at the document's own version,
 // its routing log placed in the opinion boxes of its steps, and names for the ids it holds.
 import type { Knex } from 'knex'
-import type { ProcessModel } from '../../engine/bpmn-model.ts'
+import type { ProcessModel } from '../../engine/port.ts'
 import { fail } from '../errors.ts'
 import { documentKinds, type Documents } from '../services/documents.ts'
 import type { Principal } from '../services/principal.ts'
@@ -48,7 +48,7 @@ export class Jian {
     const opinions: OpinionEntry[] = log
       .filter((r) => model?.userTasks.has(r.step))
       .map((r) => ({
-        box: model!.userTasks.get(r.step)!.headers.opinion ?? null,
+        box: model!.userTasks.get(r.step)!.properties.opinion ?? null,
         step: r.step,
         stepName: r.step_name,
         actorName: r.actor_name,

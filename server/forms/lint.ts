@@ -1,6 +1,6 @@
 // Deploy-time lint of a process model against the 笺: every user task bound to an existing 笺,
 // its editable/hidden fields fields of that 笺, its opinion box drawn in the 笺's template.
-import type { ProcessModel } from '../../engine/bpmn-model.ts'
+import type { ProcessModel } from '../../engine/port.ts'
 import type { Forms } from './forms.ts'
 
 export interface LintProblem {
@@ -22,7 +22,7 @@ export function lintModel(model: ProcessModel, forms: Forms, version?: number | 
   for (const task of model.userTasks.values()) {
     const at = { taskId: task.id, taskName: task.name }
     if (!task.formKey) {
-      out.push({ ...at, message: `用户任务“${task.name}”（${task.id}）没有绑定笺（zeebe:formDefinition externalReference）` })
+      out.push({ ...at, message: `用户任务“${task.name}”（${task.id}）没有绑定笺（camunda:formKey）` })
       continue
     }
     if (!forms.has(task.formKey)) {
@@ -31,8 +31,8 @@ export function lintModel(model: ProcessModel, forms: Forms, version?: number | 
     }
     keys.add(task.formKey)
     const form = forms.get(task.formKey, version)
-    const editable = list(task.headers.editable)
-    const hidden = list(task.headers.hidden)
+    const editable = list(task.properties.editable)
+    const hidden = list(task.properties.hidden)
     for (const [header, fields] of [['editable', editable], ['hidden', hidden]] as const) {
       for (const field of fields) {
         if (!form.fields.includes(field)) out.push({ ...at, field, message: `用户任务“${task.name}”的 ${header} 中的字段“${field}”不是笺“${form.title}”的字段` })
@@ -42,11 +42,11 @@ export function lintModel(model: ProcessModel, forms: Forms, version?: number | 
       if (form.systemFields.includes(field)) out.push({ ...at, field, message: `字段“${form.labels[field]}”（${field}）由系统填写，用户任务“${task.name}”不能修改它` })
       if (hidden.includes(field)) out.push({ ...at, field, message: `字段“${form.labels[field]}”（${field}）在用户任务“${task.name}”中既可修改又被隐藏` })
     }
-    const box = task.headers.opinion
+    const box = task.properties.opinion
     if (box !== undefined && !form.boxes.has(box)) {
       out.push({ ...at, field: 'opinion', message: `用户任务“${task.name}”的意见栏“${box}”在笺“${form.title}”的模板中不存在（可用：${[...form.boxes.keys()].join('、')}）` })
     }
-    const blank = task.headers.blankSignature
+    const blank = task.properties.blankSignature
     if (blank !== undefined && blank !== 'unit') out.push({ ...at, field: 'blankSignature', message: `用户任务“${task.name}”的 blankSignature 只能为 unit` })
     if (blank !== undefined && box === undefined) out.push({ ...at, field: 'blankSignature', message: `用户任务“${task.name}”允许空白签名，却没有意见栏（opinion）` })
   }

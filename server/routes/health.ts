@@ -1,4 +1,4 @@
-// Health of the two things the system cannot work without: the broker and the database.
+// Health of the two things the system cannot work without: the engine and the database.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
 
@@ -10,13 +10,12 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex, engine }) => {
       response: { 200: { type: 'object', additionalProperties: true }, 503: { type: 'object', additionalProperties: true } },
     },
   }, async (_req, reply) => {
-    const [database, broker] = await Promise.all([
+    const [database, engineState] = await Promise.all([
       knex.raw('select 1').then(() => 'up', () => 'down'),
       engine.healthy().then((ok) => (ok ? 'up' : 'down')),
     ])
-    const exporter = await knex('engine_progress').select('partition_id as partition', 'position').catch(() => [])
-    const status = database === 'up' && broker === 'up' ? 'up' : 'down'
-    return reply.status(status === 'up' ? 200 : 503).send({ status, broker, database, exporter })
+    const status = database === 'up' && engineState === 'up' ? 'up' : 'down'
+    return reply.status(status === 'up' ? 200 : 503).send({ status, engine: engineState, database })
   })
 }
 

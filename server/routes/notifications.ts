@@ -1,7 +1,7 @@
 // Notifications: my in-app list, marking read, 催办 of a task, the unit's channel settings, my phone.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
-import { errorResponses } from '../schemas.ts'
+import { errorResponses, taskKeyParams } from '../schemas.ts'
 
 const notification = {
   type: 'object',
@@ -24,7 +24,7 @@ const settings = {
     smsGatewayUrl: { type: ['string', 'null'], description: '短信网关地址：以 JSON {phone, text} POST 至此，带 Idempotency-Key 头' },
   },
 }
-const taskKey = { type: 'object', properties: { key: { type: 'string', pattern: '^[0-9]{1,20}$' } } }
+const taskKey = taskKeyParams
 
 const routes: FastifyPluginAsync<Services> = async (app, { notifications }) => {
   app.get<{ Querystring: { limit: number; offset: number } }>('/notifications', {

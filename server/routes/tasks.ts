@@ -1,14 +1,14 @@
 // The inbox: 待办, 已办, one task, and completing a task.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
-import { errorResponses } from '../schemas.ts'
+import { errorResponses, taskKeyParams, taskKeyString } from '../schemas.ts'
 import { documentKinds } from '../services/documents.ts'
 import type { CompletionInput } from '../services/task-completion.ts'
 import type { TaskListQuery } from '../services/tasks.ts'
 
 const item = { allOf: [{ $ref: 'TaskListItem#' }, { type: 'object', properties: { fromName: { type: ['string', 'null'], description: '来自：此前最后办理的人（来文为发文单位）' } } }] }
 const list = { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: item } } }
-const taskKey = { type: 'object', properties: { key: { type: 'string', pattern: '^[0-9]{1,20}$' } } }
+const taskKey = taskKeyParams
 
 /** Paging plus search: the same filters as GET /documents. */
 export const listQuery = {
@@ -72,7 +72,7 @@ const routes: FastifyPluginAsync<Services> = async (app, { tasks, completion, ac
   app.post<{ Params: { key: string }; Body: { toTaskKey: string; opinion?: string } }>('/tasks/:key/return', {
     schema: {
       tags: ['tasks'], summary: '退回：退回到本公文此前任一办理步骤及其办理人（可选目标见待办详情 returnTargets）', params: taskKey,
-      body: { type: 'object', required: ['toTaskKey'], additionalProperties: false, properties: { toTaskKey: { type: 'string', pattern: '^[0-9]{1,20}$' }, opinion } }, response: moved,
+      body: { type: 'object', required: ['toTaskKey'], additionalProperties: false, properties: { toTaskKey: taskKeyString, opinion } }, response: moved,
     },
   }, async (req) => actions.returnTo(req.principal, req.params.key, req.body))
 

@@ -1,16 +1,20 @@
-// The automated steps of the flows, run by job workers: 编号, 用印登记, 分发 to each recipient
-// unit (which starts its 分文报批), 签收登记, 归档, and deadline notifications. Each handler is
-// idempotent, so Zeebe's at-least-once job delivery never numbers, delivers or notifies twice.
+// The automated steps of the flows, run by the engine's workers: 编号, 用印登记, 分发 to each
+// recipient unit (which starts its 分文报批), 签收登记, 归档, and deadline notifications. Each
+// handler is idempotent, so the engine's at-least-once delivery never numbers, delivers or
+// notifies twice.
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import type { Engine, JobHandler } from '../../engine/client.ts'
+import type { StepHandler, WorkflowEngine } from '../../engine/port.ts'
 import { timeLimitsFor } from './documents.ts'
 import { latestVersionOf } from './files.ts'
 import type { Notifications, NotificationKind } from './notifications.ts'
 
 export const INCOMING_MESSAGE = 'gongwen.incoming'
 
-export function automationHandlers(knex: Knex, engine: Engine, notifications: Notifications): Record<string, JobHandler> {
+/** The topics of the automated steps, each handled by exactly one handler below. */
+export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify'] as const
+
+export function automationHandlers(knex: Knex, engine: WorkflowEngine, notifications: Notifications): Record<(typeof automationTopics)[number], StepHandler> {
   const documentId = (job: { variables: Record<string, unknown> }) => String(job.variables.documentId)
   return {
     'document.number': async (job) => ({ docNumber: await allocateNumber(knex, documentId(job)) }),
@@ -18,9 +22,9 @@ export function automationHandlers(knex: Knex, engine: Engine, notifications: No
     'document.deliver': async (job) => {
       const recipient = job.variables.recipient as { unitId: string; kind: string }
       const incoming = await deliver(knex, documentId(job), recipient)
-      // The same messageId on a retry is dropped by Zeebe, and a message start event starts one
-      // instance per correlation key at a time: one 分文报批 per delivered document.
-      await engine.publishMessage(INCOMING_MESSAGE, incoming.id, incoming.id, incoming.variables)
+      // The engine's inbox listener links the incoming document to its 分文报批 in the same
+      // transaction that starts it, so a retry after a crash finds it started and starts no second.
+      if (!incoming.started) await engine.correlateMessage(recipient.unitId, INCOMING_MESSAGE, incoming.id, incoming.variables)
       return {}
     },
     'document.receive': async (job) => ({ nextHandler: await receive(knex, documentId(job)) }),
@@ -80,7 +84,8 @@ export async function seal(knex: Knex, documentId: string): Promise<Array<{ unit
     if (!doc.sealed_at) {
       const unit = await trx('units').where({ id: doc.unit_id }).first('seal_name')
       // The job can run before the server has recorded the 盖章 task as completed: 'completing' counts.
-      const sealer = await trx('tasks').where({ document_id: documentId, element_id: 'gaizhang' }).whereIn('state', ['completing', 'completed']).orderBy('submitted_at', 'desc').first('completed_by')
+      // The sealer is whoever completed the step that led here (the 盖章 step, whatever its id).
+      const sealer = await trx('tasks').where({ document_id: documentId, state: 'completed' }).orderBy('closed_at', 'desc').first('completed_by')
       const main = await latestVersionOf(trx, documentId, '正文')
       const now = new Date()
       await trx('documents').where({ id: documentId }).update({
@@ -104,7 +109,10 @@ export async function deliver(knex: Knex, documentId: string, recipient: { unitI
     const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
     if (!doc) throw new Error(`document ${documentId} not found`)
     const limits = await timeLimitsFor(trx, recipient.unitId, doc.urgency)
-    const existing = await trx('deliveries').where({ document_id: documentId, recipient_unit_id: recipient.unitId }).first('incoming_document_id')
+    const existing = await trx('deliveries as v')
+      .join('documents as i', 'i.id', 'v.incoming_document_id')
+      .where({ 'v.document_id': documentId, 'v.recipient_unit_id': recipient.unitId })
+      .first('v.incoming_document_id', 'i.process_instance_key')
     let incomingId: string = existing?.incoming_document_id
     if (!incomingId) {
       incomingId = randomUUID()
@@ -129,7 +137,7 @@ export async function deliver(knex: Knex, documentId: string, recipient: { unitI
       await trx('deliveries').insert({ document_id: documentId, recipient_unit_id: recipient.unitId, kind: recipient.kind, delivered_at: now, incoming_document_id: incomingId })
       await systemLog(trx, doc, `deliver:${documentId}:${recipient.unitId}`, 'fenfa', '分发', `分发至${recipientUnit.name}（${recipient.kind}）`, now)
     }
-    return { id: incomingId, variables: { documentId: incomingId, unitId: recipient.unitId, drafter: null, nextHandler: '', ...limits } }
+    return { id: incomingId, started: Boolean(existing?.process_instance_key), variables: { documentId: incomingId, unitId: recipient.unitId, drafter: null, nextHandler: '', ...limits } }
   })
 }
 
@@ -137,7 +145,8 @@ export async function deliver(knex: Knex, documentId: string, recipient: { unitI
 export async function receive(knex: Knex, documentId: string): Promise<string> {
   return knex.transaction(async (trx) => {
     const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
-    const signer = await trx('tasks').where({ document_id: documentId, element_id: 'qianshou' }).whereIn('state', ['completing', 'completed']).orderBy('submitted_at', 'desc').first('completed_by', 'submitted_at')
+    // The signer is whoever completed the step that led here (签收, whatever its id).
+    const signer = await trx('tasks').where({ document_id: documentId, state: 'completed' }).orderBy('closed_at', 'desc').first('completed_by', 'submitted_at')
     const by: string = doc.received_by ?? signer?.completed_by ?? null
     if (!doc.received_at) {
       const at: Date = signer?.submitted_at ?? new Date()

@@ -4,9 +4,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import type { Engine } from '../../engine/client.ts'
-import { EngineError } from '../../engine/client.ts'
-import { fail } from '../errors.ts'
+import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
+import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { timeLimitsFor, type Documents } from './documents.ts'
 import { copyFiles } from './files.ts'
@@ -16,7 +15,7 @@ import type { ProcessModels } from './process-models.ts'
 export class Conversion {
   constructor(
     private readonly knex: Knex,
-    private readonly engine: Engine,
+    private readonly engine: WorkflowEngine,
     private readonly documents: Documents,
     private readonly models: ProcessModels,
     private readonly forms: Forms,
@@ -38,9 +37,10 @@ export class Conversion {
       })
       await this.carry(trx, p, source, newId, `转为呈阅笺“${source.title}”`)
     })
-    // The unit's own 呈阅笺 if its admin deployed one, else the shared flow.
-    const processId = (await this.models.startIdFor('chengyue', p.unitId)) ?? 'chengyue'
-    await this.startAndRetire(p, newId, processId, { documentId: newId, unitId: p.unitId, drafter: p.userId, nextHandler: '', ...limits }, [source])
+    // The unit's current version of the 呈阅笺 (its admin's own, if deployed).
+    const definitionId = await this.models.startIdFor('chengyue', p.unitId)
+    if (!definitionId) throw new AppError('ENGINE_UNAVAILABLE', '流程“呈阅笺”尚未部署')
+    await this.startAndRetire(p, newId, definitionId, { documentId: newId, unitId: p.unitId, drafter: p.userId, nextHandler: '', ...limits }, [source])
     return this.documents.one(p, newId)
   }
 
@@ -81,10 +81,10 @@ export class Conversion {
     })
   }
 
-  private async startAndRetire(p: Principal, id: string, process: string, variables: Record<string, unknown>, retired: Array<Record<string, any>>) {
+  private async startAndRetire(p: Principal, id: string, definitionId: string, variables: Record<string, unknown>, retired: Array<Record<string, any>>) {
     try {
-      const started = await this.engine.startProcess(process, variables)
-      await this.knex('documents').where({ id }).update({ process_instance_key: started.processInstanceKey, process_definition_key: started.processDefinitionKey, status: 'running' })
+      const started = await this.engine.start(definitionId, variables, id)
+      await this.knex('documents').where({ id }).update({ process_instance_key: started.instanceId, process_definition_key: started.definitionId, status: 'running' })
     } catch (err) {
       if (err instanceof EngineError) await this.knex('documents').where({ id, status: 'starting' }).update({ status: 'failed' })
       throw err
@@ -97,7 +97,7 @@ export class Conversion {
   private async retire(docs: Array<Record<string, any>>) {
     for (const doc of docs) {
       if (!doc.process_instance_key) continue
-      await this.engine.cancelProcess(doc.process_instance_key).catch((err) => {
+      await this.engine.cancelInstance(doc.process_instance_key, '转笺或合并').catch((err) => {
         if (!(err instanceof EngineError && err.kind === 'not_found')) throw err
       })
     }

@@ -2,8 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import type { Engine } from '../../engine/client.ts'
-import { EngineError } from '../../engine/client.ts'
+import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import type { Principal } from './principal.ts'
@@ -25,7 +24,9 @@ export async function timeLimitsFor(db: Knex, unitId: string, urgency: unknown) 
   const unit = await db('units').where({ id: unitId }).first('time_limits')
   const limits = unit.time_limits as TimeLimits
   const chosen = limits[String(urgency)] ?? limits['平件']
-  return { stepLimit: chosen.limit, remindBefore: chosen.remindBefore }
+  // The reminder timer fires remindBefore ahead of the limit: the models read it as one duration.
+  const { rows } = await db.raw(`select greatest(0, extract(epoch from (?::interval - ?::interval)))::bigint as seconds`, [chosen.limit, chosen.remindBefore])
+  return { stepLimit: chosen.limit, remindBefore: chosen.remindBefore, remindAfter: `PT${rows[0].seconds}S` }
 }
 
 export async function routingLog(knex: Knex, documentId: string) {
@@ -38,7 +39,7 @@ export async function routingLog(knex: Knex, documentId: string) {
 export class Documents {
   constructor(
     private readonly knex: Knex,
-    private readonly engine: Engine,
+    private readonly engine: WorkflowEngine,
     private readonly models: ProcessModels,
     private readonly forms: Forms,
     private readonly log: Logger,
@@ -46,7 +47,8 @@ export class Documents {
 
   /**
    * Saves the document first, then starts its flow with the document id as a variable; the
-   * exporter links the instance back even if this process dies between the two steps.
+   * engine's inbox listener links the instance back in the engine's own transaction, even if this
+   * process dies between the two steps.
    */
   async start(p: Principal, input: { kind: string; data: Record<string, unknown> }, idempotencyKey: string | null) {
     const kind = documentKinds[input.kind]
@@ -58,8 +60,8 @@ export class Documents {
     }
     this.forms.validateDraft(kind.form, input.data)
     await this.checkRecipients(input.data)
-    const processId = await this.models.startIdFor(kind.process, p.unitId)
-    if (!processId) throw fail('ENGINE_UNAVAILABLE', `流程“${kind.label}”尚未部署`)
+    const definitionId = await this.models.startIdFor(kind.process, p.unitId)
+    if (!definitionId) throw fail('ENGINE_UNAVAILABLE', `流程“${kind.label}”尚未部署`)
 
     const id = randomUUID()
     const limits = await timeLimitsFor(this.knex, p.unitId, input.data.urgency)
@@ -90,12 +92,12 @@ export class Documents {
     try {
       // A registrar who enters a paper document by hand goes on to register it (登记).
       const nextHandler = input.kind === 'shouwen' ? p.userId : ''
-      const started = await this.engine.startProcess(processId, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits })
+      const started = await this.engine.start(definitionId, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits }, id)
       await this.knex('documents')
         .where({ id })
         .update({
-          process_instance_key: started.processInstanceKey,
-          process_definition_key: started.processDefinitionKey,
+          process_instance_key: started.instanceId,
+          process_definition_key: started.definitionId,
           status: this.knex.raw(`case when status = 'starting' then 'running' else status end`),
           updated_at: new Date(),
         })
@@ -199,7 +201,7 @@ export class Documents {
       .andWhere((q) => q.where('completed_by', p.userId).orWhere('assignee', p.userId).orWhere((r) => r.where('state', 'open').whereNull('assignee').whereIn('candidate_role', p.roles)))
       .distinct('element_id')
     const model = await this.models.byKey(doc.process_definition_key)
-    const hidden = steps.map((s) => new Set((model?.userTasks.get(s.element_id)?.headers.hidden ?? '').split(',').map((f) => f.trim()).filter(Boolean)))
+    const hidden = steps.map((s) => new Set((model?.userTasks.get(s.element_id)?.properties.hidden ?? '').split(',').map((f) => f.trim()).filter(Boolean)))
     if (!hidden.length) return []
     return [...hidden[0]].filter((f) => hidden.every((set) => set.has(f)))
   }

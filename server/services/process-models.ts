@@ -1,72 +1,99 @@
-// Deployed process versions and their parsed models, cached by process definition key.
+// Deployed flow versions and their parsed models. Each unit is a tenant of the engine: the models
+// of processes/ are deployed into every unit's tenant, and a unit admin's own version becomes the
+// next version there. Parsed models are cached by their (opaque) definition id.
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import { parseProcess, type ProcessModel } from '../../engine/bpmn-model.ts'
-import type { Engine } from '../../engine/client.ts'
+import { parseModel } from '../../engine/index.ts'
+import type { DeployedProcess, ProcessModel, WorkflowEngine } from '../../engine/port.ts'
 import { fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { lintModel } from '../forms/lint.ts'
 
 export class ProcessModels {
   private readonly cache = new Map<string, Promise<ProcessModel | null>>()
+  private shipped: Array<{ name: string; xml: string }> = []
+  private readonly deploying = new Map<string, Promise<void>>()
 
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: WorkflowEngine,
+    private readonly log: Logger,
+  ) {}
 
   /**
-   * Deploys every processes/*.bpmn and records each version; an unchanged model keeps its version.
-   * A model whose user tasks do not fit their 笺 (missing 笺, field or opinion box) is refused.
+   * Checks every processes/*.bpmn against its 笺 and deploys them into every unit's tenant; an
+   * unchanged model keeps its version. A model that does not fit its 笺 is refused.
    */
-  async deployAll(engine: Engine, dir: string, log: Logger, forms: Forms): Promise<void> {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.bpmn')).map((f) => join(dir, f))
-    for (const file of files) {
-      const problems = lintModel(await parseProcess(readFileSync(file, 'utf8')), forms)
+  async deployAll(dir: string, forms: Forms): Promise<void> {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.bpmn')).sort()
+    const shipped = files.map((f) => ({ name: f, xml: readFileSync(join(dir, f), 'utf8') }))
+    for (const { name, xml } of shipped) {
+      const problems = lintModel(await parseModel(xml), forms)
       if (problems.length) {
-        throw fail('VALIDATION', `流程模型 ${basename(file)} 与笺不符：${problems.map((p) => p.message).join('；')}`,
+        throw fail('VALIDATION', `流程模型 ${basename(name)} 与笺不符：${problems.map((p) => p.message).join('；')}`,
           problems.map((p) => ({ field: p.field ? `${p.taskId}.${p.field}` : p.taskId, message: p.message })))
       }
     }
-    const deployed = await engine.deploy(files)
+    this.shipped = shipped
+    const units: string[] = (await this.knex('units').orderBy('id').select('id')).map((u) => u.id)
+    // A few at a time: a city has hundreds of units, and each deployment is one engine transaction.
+    for (let i = 0; i < units.length; i += 4) await Promise.all(units.slice(i, i + 4).map((u) => this.deployShipped(u)))
+    this.log.info({ units: units.length, models: files }, 'flows deployed for every unit')
+  }
+
+  /** Deploys the shipped models into one unit's tenant (once at a time per unit). */
+  deployShipped(unitId: string): Promise<void> {
+    let running = this.deploying.get(unitId)
+    if (!running) {
+      running = this.engine
+        .deploy(unitId, this.shipped, { source: 'gongwen' })
+        .then((deployed) => this.record(deployed, null))
+        .finally(() => this.deploying.delete(unitId))
+      this.deploying.set(unitId, running)
+    }
+    return running
+  }
+
+  /** Records deployed versions (idempotent: a version is recorded once). */
+  async record(deployed: DeployedProcess[], deployedBy: string | null): Promise<void> {
     for (const d of deployed) {
       await this.knex('process_definitions')
-        .insert({ key: d.processDefinitionKey, bpmn_process_id: d.bpmnProcessId, base_process: d.bpmnProcessId, version: d.version, resource_name: d.resourceName, xml: d.xml })
+        .insert({
+          key: d.definitionId, bpmn_process_id: d.processId, base_process: d.processId, version: d.version,
+          resource_name: d.resourceName, xml: d.xml, unit_id: d.tenant, deployed_by: deployedBy,
+        })
         .onConflict('key')
         .ignore()
-      log.info({ process: d.bpmnProcessId, version: d.version, key: d.processDefinitionKey }, 'process deployed')
     }
   }
 
-  byKey(key: string): Promise<ProcessModel | null> {
-    let model = this.cache.get(key)
+  byKey(definitionId: string): Promise<ProcessModel | null> {
+    let model = this.cache.get(definitionId)
     if (!model) {
       model = this.knex('process_definitions')
-        .where({ key })
+        .where({ key: definitionId })
         .first('xml')
-        .then((row: { xml: string } | undefined) => (row ? parseProcess(row.xml) : null))
-      model.catch(() => this.cache.delete(key))
-      this.cache.set(key, model)
+        .then((row: { xml: string } | undefined) => (row ? parseModel(row.xml) : null))
+      model.catch(() => this.cache.delete(definitionId))
+      this.cache.set(definitionId, model)
     }
     return model
   }
 
   /**
-   * The process id a unit's new document starts: the unit's own version of the flow when its admin
-   * deployed one (fawen--<unitId>), else the shared one; null when the flow is not deployed.
+   * The version a unit's new document starts: the unit's newest version of the flow (its admin's
+   * own when deployed last). A unit that has none yet gets the shipped models first.
    */
-  async startIdFor(baseProcess: string, unitId: string): Promise<string | null> {
-    const row = await this.knex('process_definitions')
-      .where({ base_process: baseProcess })
-      .andWhere((q) => q.where({ unit_id: unitId }).orWhereNull('unit_id'))
-      .orderByRaw('unit_id is null')
-      .first('bpmn_process_id')
-    return row?.bpmn_process_id ?? null
-  }
-
-  async latest(bpmnProcessId: string): Promise<{ key: string; model: ProcessModel } | null> {
-    const row = await this.knex('process_definitions').where({ bpmn_process_id: bpmnProcessId }).orderBy('version', 'desc').first('key')
-    if (!row) return null
-    const model = await this.byKey(row.key)
-    return model ? { key: row.key, model } : null
+  async startIdFor(processId: string, unitId: string): Promise<string | null> {
+    const newest = () =>
+      this.knex('process_definitions').where({ unit_id: unitId, bpmn_process_id: processId }).orderBy('version', 'desc').first('key')
+    let row = await newest()
+    if (!row && this.shipped.length) {
+      await this.deployShipped(unitId)
+      row = await newest()
+    }
+    return row?.key ?? null
   }
 }

@@ -1,11 +1,12 @@
-// 撤回, 退回 and 转办: the moves a handler may make outside the routes drawn on a step. Each is a
-// Zeebe command (process instance modification, user task assignment) sent while the affected
-// inbox rows are locked, inside the transaction that records it: if Zeebe refuses, or the server
-// dies, nothing is recorded; the exporter brings the engine's canceled and new tasks as usual.
+// 撤回, 退回 and 转办: the moves a handler may make outside the routes drawn on a step. The
+// affected inbox rows are checked and marked 'moving' (so nobody opens or completes them) with
+// the routing-log entry in one transaction; then the engine moves the instance, and its inbox
+// listener cancels the rows and writes the new task in the engine's own transaction. If the
+// engine refuses, the mark and the entry are taken back; if nobody can tell (the engine or the
+// server died in between), recoverMoves() asks the engine later and settles it either way.
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import type { Engine } from '../../engine/client.ts'
-import { EngineError } from '../../engine/client.ts'
+import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
@@ -16,7 +17,7 @@ type Task = Record<string, any>
 export class TaskActions {
   constructor(
     private readonly knex: Knex,
-    private readonly engine: Engine,
+    private readonly engine: WorkflowEngine,
     private readonly models: ProcessModels,
     private readonly log: Logger,
   ) {}
@@ -45,21 +46,24 @@ export class TaskActions {
 
   /** 退回: my open task goes back to an earlier step and the person who handled it. */
   async returnTo(p: Principal, taskKey: string, input: { toTaskKey: string; opinion?: string | null }) {
+    const dedupKey = `return:${taskKey}`
     const { task, target } = await this.knex.transaction(async (trx) => {
       const task = await this.openTaskOf(trx, p, taskKey)
       const target = (await this.returnTargets(task)).find((t) => t.taskKey === input.toTaskKey)
       if (!target) throw fail('VALIDATION', '只能退回到本公文此前办理过的步骤', [{ field: 'toTaskKey', message: '不是可退回的步骤' }])
       const others = await trx('tasks').where({ document_id: task.document_id, state: 'open' }).whereNot({ task_key: taskKey }).first('task_key')
       if (others) throw fail('TASK_CLOSED', '本公文还有其他并行办理中的步骤，不能退回')
-      await this.record(trx, task, `return:${taskKey}`, p, '退回', `退回至${target.stepName}（${target.handlerName}）${input.opinion ? `：${input.opinion}` : ''}`)
-      await this.move(task, [task.element_instance_key], target.step, target.handlerId)
+      await this.markMoving(trx, [taskKey], dedupKey)
+      await this.record(trx, task, dedupKey, p, '退回', `退回至${target.stepName}（${target.handlerName}）${input.opinion ? `：${input.opinion}` : ''}`)
       return { task, target }
     })
+    await this.move(task, [taskKey], target.step, target.handlerId, dedupKey)
     return { taskKey, documentId: task.document_id, returnedTo: { step: target.step, stepName: target.stepName, handler: target.handlerId } }
   }
 
   /** 撤回: the sender takes back a task they completed, while nobody has opened what it produced. */
   async withdraw(p: Principal, taskKey: string, input: { opinion?: string | null }) {
+    const dedupKey = `withdraw:${taskKey}:${Date.now()}`
     const { mine, next } = await this.knex.transaction(async (trx) => {
       const mine = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId, completed_by: p.userId }).first()
       if (!mine) throw fail('NOT_FOUND', '未找到您办理过的该事项')
@@ -67,25 +71,27 @@ export class TaskActions {
       const model = await this.models.byKey(mine.process_definition_key)
       const step = model?.userTasks.get(mine.element_id)
       if (!step || step.multiInstance || step.subprocess) throw fail('TASK_CLOSED', `“${mine.step_name}”步骤不支持撤回`)
-      // What my completion produced: tasks created since I submitted (the engine may create them
-      // before the server has recorded my task as closed).
-      const later = await trx('tasks').where({ document_id: mine.document_id }).where('created_at', '>=', mine.submitted_at).whereNot({ task_key: taskKey }).forUpdate().select()
+      // What my completion produced: the tasks the engine created in the same transaction that
+      // completed mine (the inbox is written there, so they are all here already).
+      const later = await trx('tasks').where({ document_id: mine.document_id }).where('created_at', '>=', mine.closed_at).whereNot({ task_key: taskKey }).forUpdate().select()
       const next = later.filter((t) => t.state === 'open')
       if (later.some((t) => t.state === 'completed' || t.state === 'completing') || next.length === 0) {
         throw fail('TASK_CLOSED', '公文已由后续步骤办理，不能撤回')
       }
-      // The rows stay locked until Zeebe has answered, so nobody opens them in between.
       const opened = next.find((t) => t.opened_at)
       if (opened) throw fail('TASK_CLOSED', `下一步办理人已打开“${opened.step_name}”，不能撤回`)
-      await this.record(trx, mine, `withdraw:${taskKey}`, p, '撤回', input.opinion ?? null)
-      await this.move(mine, next.map((t) => t.element_instance_key), mine.element_id, p.userId)
+      // Marked 'moving', the rows cannot be opened between this check and the engine's move.
+      await this.markMoving(trx, next.map((t) => t.task_key), dedupKey)
+      await this.record(trx, mine, dedupKey, p, '撤回', input.opinion ?? null)
       return { mine, next }
     })
+    await this.move(mine, next.map((t) => t.task_key), mine.element_id, p.userId, dedupKey)
     return { taskKey, documentId: mine.document_id, withdrawnFrom: next.map((t) => t.step_name) }
   }
 
   /** 转办: my open task goes to a colleague holding the same role (in the same department, if the role is scoped). */
   async transfer(p: Principal, taskKey: string, input: { to: string; opinion?: string | null }) {
+    const dedupKey = `transfer:${taskKey}:${Date.now()}`
     const task = await this.knex.transaction(async (trx) => {
       const task = await this.openTaskOf(trx, p, taskKey)
       if (!task.candidate_role) throw fail('VALIDATION', `“${task.step_name}”由指定人员办理，不能转办`, [{ field: 'to', message: '此步骤不能转办' }])
@@ -96,16 +102,30 @@ export class TaskActions {
       if (!colleague || colleague.id === p.userId) {
         throw fail('HANDLER_INVALID', '只能转办给本单位具有相同角色的其他人员', [{ field: 'to', message: `“${input.to}”不能办理“${task.step_name}”` }])
       }
-      await trx('tasks').where({ task_key: taskKey }).update({ assignee: colleague.id, opened_at: null })
-      await this.record(trx, task, `transfer:${taskKey}:${Date.now()}`, p, '转办', `转办给${colleague.name}${input.opinion ? `：${input.opinion}` : ''}`)
-      try {
-        await this.engine.assignUserTask(taskKey, input.to)
-      } catch (err) {
-        throw engineFailure(err)
-      }
+      await this.record(trx, task, dedupKey, p, '转办', `转办给${colleague.name}${input.opinion ? `：${input.opinion}` : ''}`)
       return task
     })
+    try {
+      // The engine's assignment listener gives the inbox row to the colleague in its own transaction.
+      await this.engine.assignTask(taskKey, input.to)
+    } catch (err) {
+      if (!(err instanceof EngineError && err.kind === 'unavailable')) await this.knex('routing_log').where({ dedup_key: dedupKey }).del()
+      throw engineFailure(err)
+    }
     return { taskKey, documentId: task.document_id, assignee: input.to }
+  }
+
+  /**
+   * Settles moves whose outcome nobody saw (the engine or the server died mid-move): a task the
+   * engine still has goes back to the inbox and its routing-log entry is taken back.
+   */
+  async recoverMoves(olderThanMs = 30_000): Promise<void> {
+    const stale = await this.knex('tasks').where({ state: 'moving' }).andWhere('moving_since', '<', new Date(Date.now() - olderThanMs)).limit(50).select('task_key', 'move_log_key')
+    for (const t of stale) {
+      if (!(await this.engine.taskExists(t.task_key).catch(() => null))) continue
+      await this.reopen([t.task_key], t.move_log_key)
+      this.log.warn({ taskKey: t.task_key }, 'a move the engine never made was taken back')
+    }
   }
 
   private async openTaskOf(trx: Knex.Transaction, p: Principal, taskKey: string): Promise<Task> {
@@ -116,12 +136,25 @@ export class TaskActions {
     return task
   }
 
-  /** Terminates element instances and activates a step for a handler. */
-  private async move(task: Task, terminate: string[], elementId: string, handler: string) {
+  private async markMoving(trx: Knex.Transaction, taskKeys: string[], dedupKey: string) {
+    await trx('tasks').whereIn('task_key', taskKeys).update({ state: 'moving', moving_since: new Date(), move_log_key: dedupKey })
+  }
+
+  private async reopen(taskKeys: string[], dedupKey: string | null) {
+    await this.knex.transaction(async (trx) => {
+      await trx('tasks').whereIn('task_key', taskKeys).where({ state: 'moving' }).update({ state: 'open', moving_since: null, move_log_key: null })
+      if (dedupKey) await trx('routing_log').where({ dedup_key: dedupKey }).del()
+    })
+  }
+
+  /** Ends the steps holding the tasks and starts `elementId` for a handler; takes the move back if the engine refuses it. */
+  private async move(task: Task, cancelTasks: string[], elementId: string, handler: string, dedupKey: string) {
     try {
-      await this.engine.moveInstance(task.process_instance_key, terminate, { elementId, variables: { nextHandler: handler } })
+      await this.engine.moveInstance(task.process_instance_key, { cancelTasks, to: elementId, variables: { nextHandler: handler } })
     } catch (err) {
-      this.log.warn({ err, documentId: task.document_id }, 'moving the flow failed; nothing was recorded')
+      // 'unavailable': maybe applied, maybe not; recoverMoves() settles it once the engine answers.
+      if (!(err instanceof EngineError && err.kind === 'unavailable')) await this.reopen(cancelTasks, dedupKey)
+      this.log.warn({ err, documentId: task.document_id }, 'moving the flow failed')
       throw engineFailure(err)
     }
     this.log.info({ documentId: task.document_id, to: elementId, handler }, 'flow moved')

@@ -1,11 +1,11 @@
-// Completing a user task: validate and claim it in PostgreSQL, complete it in Zeebe, then record
-// it. The submission is stored before the engine is called, so nothing entered is lost when the
-// engine or the server fails in between; a retry loop finishes what an outage interrupted.
+// Completing a user task: validate and claim it in PostgreSQL (state 'completing', with the
+// submission), then complete it in the engine. The engine's inbox listener applies the stored
+// submission — the task's state, the 笺 changes and the routing-log entry — inside the engine's
+// own transaction, so the step move and our record commit together, once. Nothing entered is
+// lost when the engine or the server fails in between: a retry loop sends what is still stored.
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import type { Engine } from '../../engine/client.ts'
-import { EngineError } from '../../engine/client.ts'
-import type { RouteTarget } from '../../engine/bpmn-model.ts'
+import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import type { Principal } from './principal.ts'
@@ -27,48 +27,12 @@ export interface CompletionResult {
   nextHandler: string | null
 }
 
-/** Records a completed task once: state, the 笺 changes, and its routing-log entry. */
-export async function finalizeCompletion(trx: Knex.Transaction, taskKey: string, at: Date): Promise<void> {
-  const task = await trx('tasks').where({ task_key: taskKey }).forUpdate().first()
-  if (!task || task.state === 'completed' || task.state === 'canceled') return
-  await trx('tasks').where({ task_key: taskKey }).update({ state: 'completed', closed_at: at })
-  if (!task.document_id) return
-  if (task.state === 'completing' && task.form_data && Object.keys(task.form_data).length) {
-    const patch: Record<string, unknown> = { data: trx.raw('data || ?::jsonb', [JSON.stringify(task.form_data)]), updated_at: at }
-    if (typeof task.form_data.title === 'string') patch.title = task.form_data.title
-    // A 收文 counts for its 主办 department once 分办 has chosen one.
-    if (typeof task.form_data.hostDepartment === 'string') patch.department_id = task.form_data.hostDepartment
-    // 办理时限 of a 收文, entered at 登记: the end of that day in China.
-    if (typeof task.form_data.deadline === 'string') patch.deadline = trx.raw(`(?::date + 1)::timestamp at time zone 'Asia/Shanghai'`, [task.form_data.deadline])
-    await trx('documents').where({ id: task.document_id }).update(patch)
-  }
-  const actor = task.completed_by ? await trx('users').where({ id: task.completed_by }).first('name') : null
-  await trx('routing_log')
-    .insert({
-      document_id: task.document_id,
-      unit_id: task.unit_id,
-      dedup_key: `task:${taskKey}`,
-      step: task.element_id,
-      step_name: task.step_name,
-      actor_id: task.completed_by,
-      actor_name: actor?.name ?? '（流程引擎外办理）',
-      actor_role: task.candidate_role ? String(task.candidate_role).split('@')[0] : null,
-      blank_signature: task.blank_signature ?? false,
-      route: task.route,
-      opinion: task.opinion,
-      channel: task.channel ?? 'engine',
-      at: task.submitted_at ?? at,
-    })
-    .onConflict('dedup_key')
-    .ignore()
-}
-
 export class TaskCompletion {
   private retryTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly knex: Knex,
-    private readonly engine: Engine,
+    private readonly engine: WorkflowEngine,
     private readonly models: ProcessModels,
     private readonly forms: Forms,
     private readonly log: Logger,
@@ -93,9 +57,9 @@ export class TaskCompletion {
         ])
       }
       const doc = await trx('documents').where({ id: task.document_id }).forUpdate().first()
-      const merged = this.forms.validateStep(step.formKey, doc.form_version, step.headers, doc.data, input.data ?? {})
+      const merged = this.forms.validateStep(step.formKey, doc.form_version, step.properties, doc.data, input.data ?? {})
       const unit = await trx('units').where({ id: doc.unit_id }).first('allow_blank_signature')
-      const { blankSignature } = this.forms.checkOpinion(step.headers, input.opinion, unit.allow_blank_signature)
+      const { blankSignature } = this.forms.checkOpinion(step.properties, input.opinion, unit.allow_blank_signature)
       const nextHandler = await this.resolveHandler(trx, route, input.nextHandler ?? null, doc)
       // Gateways and multi-instance steps read the 笺 fields the step declares as outputs.
       const variables: Record<string, unknown> = { route: route.name, nextHandler: nextHandler ?? '' }
@@ -129,23 +93,28 @@ export class TaskCompletion {
     return result
   }
 
-  /** Sends the stored submission to Zeebe; 'pending' leaves it for the retry loop. */
+  /** Sends the stored submission to the engine; 'pending' leaves it for the retry loop. */
   private async submit(taskKey: string, variables: Record<string, unknown>): Promise<'done' | 'pending' | 'gone'> {
     try {
-      await this.engine.completeUserTask(taskKey, variables)
+      await this.engine.completeTask(taskKey, variables)
+      return 'done'
     } catch (err) {
       if (!(err instanceof EngineError)) throw err
-      if (err.kind === 'not_found') return 'gone' // the engine's CANCELED or COMPLETED record settles the row
-      if (err.kind === 'unavailable') {
+      if (err.kind === 'unavailable' || err.kind === 'conflict') {
         this.log.warn({ taskKey, err: err.message }, 'engine unavailable; the completion is saved and will be retried')
         return 'pending'
+      }
+      if (err.kind === 'not_found') {
+        // Completed by an earlier attempt whose answer was lost, or ended by a move (撤回, 退回).
+        const row = await this.knex('tasks').where({ task_key: taskKey }).first('state')
+        if (row?.state === 'completed') return 'done'
+        await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({ state: 'canceled', closed_at: new Date() })
+        return 'gone'
       }
       // Refused outright: reopen the task so the handler can act again.
       await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({ state: 'open', completed_by: null, submitted_at: null, idempotency_key: null })
       throw new AppError('ENGINE_UNAVAILABLE', `流程引擎拒绝了本次办理：${err.message}`, undefined, { cause: err })
     }
-    await this.knex.transaction((trx) => finalizeCompletion(trx, taskKey, new Date()))
-    return 'done'
   }
 
   private async resolveHandler(trx: Knex.Transaction, route: RouteTarget, chosen: string | null, doc: { id: string; unit_id: string }): Promise<string | null> {
@@ -189,7 +158,10 @@ export class TaskCompletion {
             this.log.warn({ err, taskKey: t.task_key }, 'retrying a saved completion failed')
             return 'pending' as const
           })
-          if (outcome === 'pending') break
+          if (outcome === 'gone') {
+            // The engine ended the task without this completion; its delete listener settled the row.
+            this.log.warn({ taskKey: t.task_key }, 'a saved completion found its task gone from the flow')
+          }
         }
       } catch (err) {
         this.log.warn({ err }, 'completion retry loop could not read the inbox')

@@ -113,7 +113,7 @@ export class TaskQueries {
     const doc = await this.knex('documents').where({ id: task.document_id }).first()
     const model = await this.models.byKey(task.process_definition_key)
     const step = model?.userTasks.get(task.element_id)
-    const view = step?.formKey ? this.forms.stepView(step.formKey, doc.form_version, step.headers, doc.data) : null
+    const view = step?.formKey ? this.forms.stepView(step.formKey, doc.form_version, step.properties, doc.data) : null
     const routes = []
     for (const r of step?.routes ?? []) {
       const handlers = r.targetRole

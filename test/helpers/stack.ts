@@ -1,13 +1,13 @@
-// Test harness: a real Zeebe broker and a fresh PostgreSQL database per test file, and the server
-// started on them through the same startSystem() the README's start command uses.
+// Test harness: a fresh PostgreSQL database per test file and the server started on it through the
+// same startSystem() the README's start command uses, which starts and supervises the real engine.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knexFactory from 'knex'
 import pino from 'pino'
-import { LocalBroker } from '../../engine/broker.ts'
-import { brokerPorts, loadConfig } from '../../server/config.ts'
+import type { EngineNode } from '../../engine/index.ts'
+import { loadConfig } from '../../server/config.ts'
 import { startSystem } from '../../server/main.ts'
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -31,15 +31,16 @@ export interface Stack {
   url: string
   port: number
   databaseUrl: string
-  broker: LocalBroker
+  /** The engine node the running server supervises. */
+  readonly engine: EngineNode
   server: Awaited<ReturnType<typeof startSystem>> | null
   startServer(): Promise<void>
   stopServer(): Promise<void>
   close(): Promise<void>
 }
 
-/** Creates a database, starts a broker whose exporter posts to the server's port, then the server. */
-export async function startStack(): Promise<Stack> {
+/** Creates a database and starts the server (with its engine node) on it. */
+export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'gongwen-test-'))
   const dbName = `gw_test_${process.pid}_${Date.now()}`
   const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
@@ -47,31 +48,27 @@ export async function startStack(): Promise<Stack> {
   const u = new URL(adminUrl)
   u.pathname = `/${dbName}`
   const databaseUrl = u.toString()
-  const base = await freeRange(6)
-  const port = base + 5
-  const env = {
+  const base = await freeRange(2)
+  const port = base
+  const config = loadConfig({
     PORT: String(port),
+    ENGINE_PORT: String(base + 1),
+    ENGINE_TOKEN: 'test-engine-token',
     DATABASE_URL: databaseUrl,
     GONGWEN_DATA_DIR: dir,
     AUTH_SECRET: 'test-secret',
-    EXPORTER_TOKEN: 'test-exporter-token',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-  }
-  const broker = new LocalBroker({
-    dataDir: join(dir, 'zeebe'),
-    ports: brokerPorts(base),
-    exporter: { url: `http://127.0.0.1:${port}/internal/engine-events`, token: env.EXPORTER_TOKEN },
-    heapMb: 768,
-    log,
+    ...options.env,
   })
-  await broker.start()
-  const config = loadConfig({ ...env, ZEEBE_ADDRESS: broker.grpcAddress, ZEEBE_REST_ADDRESS: broker.restAddress })
 
   const stack: Stack = {
     url: `http://127.0.0.1:${port}`,
     port,
     databaseUrl,
-    broker,
+    get engine() {
+      if (!stack.server) throw new Error('the server is not running')
+      return stack.server.engineNode
+    },
     server: null,
     async startServer() {
       stack.server = await startSystem(config, log)
@@ -82,7 +79,6 @@ export async function startStack(): Promise<Stack> {
     },
     async close() {
       await stack.stopServer()
-      await broker.stop()
       await admin.raw(`drop database if exists ${dbName} with (force)`)
       await admin.destroy()
       await rm(dir, { recursive: true, force: true })
@@ -91,7 +87,7 @@ export async function startStack(): Promise<Stack> {
   try {
     await stack.startServer()
   } catch (err) {
-    // A server that fails to start must not leave an orphaned broker, database or folder behind.
+    // A server that fails to start must not leave an orphaned engine, database or folder behind.
     await stack.close().catch(() => undefined)
     throw err
   }

@@ -2,13 +2,13 @@
 declare module 'bpmn-js-properties-panel' {
   export const BpmnPropertiesPanelModule: any
   export const BpmnPropertiesProviderModule: any
-  export const ZeebePropertiesProviderModule: any
+  export const CamundaPlatformPropertiesProviderModule: any
 }
-declare module 'camunda-bpmn-js-behaviors/lib/camunda-cloud' {
+declare module 'camunda-bpmn-js-behaviors/lib/camunda-platform' {
   const module: any
   export default module
 }
-declare module 'zeebe-bpmn-moddle/resources/zeebe.json' {
+declare module 'camunda-bpmn-moddle/resources/camunda.json' {
   const descriptor: any
   export default descriptor
 }

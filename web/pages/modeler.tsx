@@ -1,6 +1,7 @@
-// 流程设计 (/app/modeler, unit admins): edit the unit's 发文 or 呈阅笺 in a bpmn-js modeler with the
-// Zeebe properties, bind each user task to its 笺, role and field permissions from lists, check
-// (校验) with the problems shown on the diagram, and deploy a new version for this unit only.
+// 流程设计 (/app/modeler, unit admins): edit the unit's 发文, 分文报批 or 呈阅笺 in a bpmn-js modeler
+// with the Camunda 7 properties, bind each user task to its 笺, role and field permissions from
+// lists, check (校验) with the problems shown on the diagram, and deploy a new version for this
+// unit only.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Notice, Problem, Shell, mount } from '../components/shell.tsx'
 import { BindingPanel, type FormInfo } from '../admin/modeler/binding-panel.tsx'
@@ -106,7 +107,7 @@ function ModelerPage() {
       } else {
         const res = await post<{ processDefinitionKey: string; version: number }>(`/processes/${baseId}/deploy`, { xml })
         setProblems([])
-        setNotice(`已部署为本单位第 ${res.version} 版：本单位的新公文按此版本办理，办理中的公文仍按原版本办结。`)
+        setNotice(`已部署为本单位流程的第 ${res.version} 版：本单位的新公文按此版本办理，办理中的公文仍按原版本办结。`)
         const list = await get<Flow[]>('/processes')
         setFlows(list)
         setLoaded(list.find((f) => f.baseId === baseId)?.versions.find((x) => x.key === res.processDefinitionKey) ?? null)
@@ -141,7 +142,7 @@ function ModelerPage() {
           <button type="button" id="deploy" class="primary" disabled={!loaded || !!busy} onClick={() => check('deploy')}>{busy === 'deploy' ? '正在部署……' : '部署为本单位新版本'}</button>
         </div>
       </div>
-      <p class="muted small">修改只对本单位生效：部署后本单位的新公文按新版本办理，办理中的公文按原版本办结。分文报批由来文消息启动、各单位共用，不在此修改。</p>
+      <p class="muted small">修改只对本单位生效：部署后本单位的新公文按新版本办理，办理中的公文按原版本办结。分文报批须保留电子来文的开始事件。表达式只能引用变量、作比较和判断（如 <code>{"${route == '送签发'}"}</code>），除 <code>json.list(…)</code> 等少数写法外不能调用方法。</p>
       <Problem error={error} />
       <Notice text={notice} />
       {problems && problems.length > 0 && (

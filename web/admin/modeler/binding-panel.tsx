@@ -50,7 +50,7 @@ export function BindingPanel({ modeler, element, forms, revision }: Props) {
   }, [binding.form, forms])
 
   const fields = Object.entries(form?.schema.properties ?? {}).map(([name, s]) => ({ name, label: s.title ?? name, known: true }))
-  // Fields the headers name but the 笺 lacks: shown so the admin sees and removes them.
+  // Fields the binding properties name but the 笺 lacks: shown so the admin sees and removes them.
   const strays = [...binding.editable, ...binding.hidden].filter((f) => form && !fields.some((x) => x.name === f))
   const groupsIsRole = !binding.groups || stepRoles.includes(binding.groups)
   void revision

@@ -1,16 +1,16 @@
-// A user task's binding as the inbox reads it — 笺 (zeebe:formDefinition externalReference), role
-// (zeebe:assignmentDefinition candidateGroups), field permissions and opinion box (task headers
-// editable / hidden / opinion) — read from and written to the diagram through bpmn-js modeling,
-// so every change is undoable and the properties panel shows it at once.
+// A user task's binding as the inbox reads it — 笺 (camunda:formKey), role (camunda:candidateGroups),
+// handler (camunda:assignee), field permissions and opinion box (camunda:properties editable /
+// hidden / opinion) — read from and written to the diagram through bpmn-js modeling, so every
+// change is undoable and the properties panel shows it at once.
 
-/** The assignee expression of a step whose handler the previous step may choose. */
-export const CHOSEN_HANDLER = '=if nextHandler != null then nextHandler else ""'
+/** The assignee expression of a step whose handler the previous step may choose (else the role's people). */
+export const CHOSEN_HANDLER = '${empty nextHandler ? null : nextHandler}'
 
 export type Permission = 'editable' | 'readonly' | 'hidden'
 
 export interface Binding {
   form: string | null
-  /** candidateGroups as written (a role, a list, or a FEEL expression). */
+  /** candidateGroups as written (a role, a list, or per department as dept_head@${department}). */
   groups: string | null
   assignee: string | null
   editable: string[]
@@ -24,18 +24,18 @@ type Services = { get<T = any>(name: string): T }
 const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 const values = (bo: Bo): Bo[] => bo.get('extensionElements')?.get('values') ?? []
 const find = (bo: Bo, type: string) => values(bo).find((v) => v.$type === type)
+const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : v)
 
 export function readBinding(element: { businessObject: Bo }): Binding {
   const bo = element.businessObject
-  const headers = new Map<string, string>((find(bo, 'zeebe:TaskHeaders')?.get('values') ?? []).map((h: Bo) => [h.key, h.value]))
-  const assignment = find(bo, 'zeebe:AssignmentDefinition')
+  const props = new Map<string, string>((find(bo, 'camunda:Properties')?.get('values') ?? []).map((p: Bo) => [p.name, p.value]))
   return {
-    form: find(bo, 'zeebe:FormDefinition')?.externalReference ?? null,
-    groups: assignment?.candidateGroups ?? null,
-    assignee: assignment?.assignee ?? null,
-    editable: list(headers.get('editable')),
-    hidden: list(headers.get('hidden')),
-    opinion: headers.get('opinion') ?? null,
+    form: orNull(bo.get('camunda:formKey')),
+    groups: orNull(bo.get('camunda:candidateGroups')),
+    assignee: orNull(bo.get('camunda:assignee')),
+    editable: list(props.get('editable')),
+    hidden: list(props.get('hidden')),
+    opinion: props.get('opinion') ?? null,
   }
 }
 
@@ -54,16 +54,16 @@ export class BindingWriter {
   }
 
   form(key: string) {
-    this.upsert('zeebe:FormDefinition', { externalReference: key, formKey: undefined, formId: undefined })
+    this.modeling.updateProperties(this.element, { 'camunda:formKey': key || undefined })
   }
 
   role(role: string) {
-    this.upsert('zeebe:AssignmentDefinition', { candidateGroups: role })
+    this.modeling.updateProperties(this.element, { 'camunda:candidateGroups': role || undefined })
   }
 
   /** Whether the previous step picks this step's handler (else everyone holding the role gets it). */
   handlerChosen(chosen: boolean) {
-    this.upsert('zeebe:AssignmentDefinition', { assignee: chosen ? CHOSEN_HANDLER : undefined })
+    this.modeling.updateProperties(this.element, { 'camunda:assignee': chosen ? CHOSEN_HANDLER : undefined })
   }
 
   permission(b: Binding, field: string, to: Permission) {
@@ -71,28 +71,28 @@ export class BindingWriter {
     const hidden = b.hidden.filter((f) => f !== field)
     if (to === 'editable') editable.push(field)
     if (to === 'hidden') hidden.push(field)
-    this.headers({ editable: editable.join(','), hidden: hidden.join(',') })
+    this.properties({ editable: editable.join(','), hidden: hidden.join(',') })
   }
 
   opinion(box: string | null) {
-    this.headers({ opinion: box })
+    this.properties({ opinion: box })
   }
 
-  /** Sets or (with null or '') removes task headers, keeping the others in their order. */
-  headers(changes: Record<string, string | null>) {
+  /** Sets or (with null or '') removes binding properties, keeping the others in their order. */
+  properties(changes: Record<string, string | null>) {
     const ext = this.extensionElements()
-    const existing = values(this.element.businessObject).find((v) => v.$type === 'zeebe:TaskHeaders')
-    const map = new Map<string, string>((existing?.get('values') ?? []).map((h: Bo) => [h.key, h.value]))
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) map.set(key, value)
-      else map.delete(key)
+    const existing = values(this.element.businessObject).find((v) => v.$type === 'camunda:Properties')
+    const map = new Map<string, string>((existing?.get('values') ?? []).map((p: Bo) => [p.name, p.value]))
+    for (const [name, value] of Object.entries(changes)) {
+      if (value) map.set(name, value)
+      else map.delete(name)
     }
-    const container = existing ?? this.factory.create('zeebe:TaskHeaders', { values: [] })
-    const headers = [...map].map(([key, value]) => Object.assign(this.factory.create('zeebe:Header', { key, value }), { $parent: container }))
+    const container = existing ?? this.factory.create('camunda:Properties', { values: [] })
+    const props = [...map].map(([name, value]) => Object.assign(this.factory.create('camunda:Property', { name, value }), { $parent: container }))
     if (existing) {
-      this.modeling.updateModdleProperties(this.element, existing, { values: headers })
+      this.modeling.updateModdleProperties(this.element, existing, { values: props })
     } else {
-      container.values = headers
+      container.values = props
       container.$parent = ext
       this.modeling.updateModdleProperties(this.element, ext, { values: [...ext.get('values'), container] })
     }
@@ -107,17 +107,5 @@ export class BindingWriter {
       this.modeling.updateProperties(this.element, { extensionElements: ext })
     }
     return ext
-  }
-
-  private upsert(type: string, attrs: Record<string, unknown>) {
-    const ext = this.extensionElements()
-    const existing = ext.get('values').find((v: Bo) => v.$type === type)
-    if (existing) {
-      this.modeling.updateModdleProperties(this.element, existing, attrs)
-    } else {
-      const created = this.factory.create(type, Object.fromEntries(Object.entries(attrs).filter(([, v]) => v !== undefined)))
-      created.$parent = ext
-      this.modeling.updateModdleProperties(this.element, ext, { values: [...ext.get('values'), created] })
-    }
   }
 }

@@ -1,9 +1,10 @@
-// The bpmn-js Modeler with the Zeebe moddle, the Zeebe behaviours (a new user task becomes a
-// native zeebe:userTask) and the properties panel with the Zeebe properties.
+// The bpmn-js Modeler with the camunda: moddle (Camunda 7, which Operaton runs), the Camunda 7
+// behaviours (they keep camunda: extensions consistent as the diagram changes) and the properties
+// panel with the Camunda 7 properties.
 import Modeler from 'bpmn-js/lib/Modeler'
-import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ZeebePropertiesProviderModule } from 'bpmn-js-properties-panel'
-import ZeebeBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-cloud'
-import zeebeModdle from 'zeebe-bpmn-moddle/resources/zeebe.json'
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule } from 'bpmn-js-properties-panel'
+import CamundaPlatformBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform'
+import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json'
 import 'bpmn-js/dist/assets/diagram-js.css'
 import 'bpmn-js/dist/assets/bpmn-js.css'
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css'
@@ -13,7 +14,7 @@ export function createModeler(canvas: HTMLElement, panel: HTMLElement): any {
   return new Modeler({
     container: canvas,
     propertiesPanel: { parent: panel },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ZeebePropertiesProviderModule, ZeebeBehaviorsModule],
-    moddleExtensions: { zeebe: zeebeModdle },
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule, CamundaPlatformBehaviorsModule],
+    moddleExtensions: { camunda: camundaModdle },
   })
 }

@@ -1,12 +1,13 @@
-// 版本: the shared versions and the unit's own, which one new documents use, and the unit's
-// documents still running on each (they finish on the version they started with).
+// 版本: the unit's versions of a flow — the standard ones shipped with the system and those its
+// admin deployed — which one new documents use (the newest), and the unit's documents still
+// running on each (they finish on the version they started with).
 import { formatTime } from '../../lib/format.ts'
 
 export interface Version {
   key: string
   processId: string
   version: number
-  scope: 'shared' | 'unit'
+  scope: 'standard' | 'unit'
   current: boolean
   deployedAt: string
   deployedBy: string | null
@@ -14,7 +15,7 @@ export interface Version {
   running: Array<{ id: string; title: string; createdAt: string }>
 }
 
-export const versionLabel = (v: Version) => `${v.scope === 'unit' ? '本单位' : '共用'}第 ${v.version} 版`
+export const versionLabel = (v: Version) => `第 ${v.version} 版（${v.scope === 'unit' ? '本单位修改' : '标准流程'}）`
 
 export function Versions({ versions, loaded, onOpen }: { versions: Version[]; loaded: string | null; onOpen: (v: Version) => void }) {
   return (
