@@ -79,6 +79,19 @@ t.test('the engine listens on 127.0.0.1 only', { skip: external ? false : 'this 
   t.ok(refused, `nothing answers on ${external!.address}:${options.port}`)
 })
 
+t.test('expressions in a model reach the json bean and no other part of the engine', async (t) => {
+  // given: a model whose first step names a Spring bean (the DataSource) in its assignee
+  const xml = tinyBpmn().replace(/id="tiny"/, 'id="beans"').replace('camunda:assignee="${drafter}"', 'camunda:assignee="${dataSource.connection}"')
+  t.equal((await deploy('beans', xml)).status, 200, 'deployed (the expression is only evaluated when the step starts)')
+  // when: an instance starts
+  const res = await rest('POST', '/process-definition/key/beans/tenant-id/unit-a/start', {
+    variables: { documentId: { value: 'doc-beans', type: 'String' }, dept: { value: 'dept', type: 'String' }, docKind: { value: 'x', type: 'String' } },
+  })
+  // then: the engine cannot resolve it, and nothing started
+  t.not(res.status, 200, 'the start is refused')
+  t.match(JSON.stringify(res.body), /dataSource/, 'naming the unknown name')
+})
+
 t.test('the inbox functions run in the engine transaction', async (t) => {
   // given: a model with an assigned first step and a parallel 会签 over a JSON list
   const deployed = await deploy('tiny', tinyBpmn())
