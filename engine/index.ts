@@ -26,6 +26,7 @@ export interface EngineSettings {
   /** postgres://… of the server's database; the engine keeps its tables in its own schema there. */
   databaseUrl: string
   heapMb: number
+  javaOptions: string[]
   log: Logger
 }
 
@@ -37,6 +38,7 @@ export async function startEngine(settings: EngineSettings): Promise<{ engine: W
     token: settings.token,
     database: { url: settings.databaseUrl },
     heapMb: settings.heapMb,
+    javaOptions: settings.javaOptions,
     log: settings.log,
   })
   await node.start()

@@ -20,6 +20,8 @@ export interface Config {
   engineToken: string
   /** ENGINE_HEAP_MB — heap of the engine's JVM. Default 512. */
   engineHeapMb: number
+  /** ENGINE_JAVA_OPTS — more options for the engine's JVM, space-separated. Default none. */
+  engineJavaOpts: string[]
   /** AUTH_SECRET — key that signs login tokens; generated into the data dir when unset. */
   authSecret: string
   /** TOKEN_TTL — lifetime of a login token. Default 12h. */
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     enginePort: Number(env.ENGINE_PORT ?? 8090),
     engineToken: env.ENGINE_TOKEN || persistentSecret(dataDir, 'engine-token'),
     engineHeapMb: Number(env.ENGINE_HEAP_MB ?? 512),
+    engineJavaOpts: (env.ENGINE_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
     authSecret: env.AUTH_SECRET || persistentSecret(dataDir, 'auth-secret'),
     tokenTtl: env.TOKEN_TTL ?? '12h',
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),

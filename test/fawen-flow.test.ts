@@ -207,7 +207,10 @@ t.test('an unchanged model is not deployed as a new version; OpenAPI and health 
   const docs = await api.call('GET', '/docs/json')
   t.equal(docs.status, 200)
   t.ok(docs.body.paths['/tasks/{key}/complete'], 'the completion route is documented')
-  t.notOk(docs.body.paths['/internal/engine-events'], 'the exporter endpoint is not')
+  t.notOk(docs.body.paths['/internal/engine-events'], 'there is no engine-feed endpoint')
+  // The engine node the server runs answers only with the server's credential.
+  t.equal((await fetch(`${stack.engine.url}/process-instance`)).status, 401, 'the engine refuses a call without the credential')
+  t.equal((await fetch(`${stack.engine.url}/process-instance`, { headers: { authorization: 'Bearer guess' } })).status, 401, 'and with a wrong one')
   const health = await api.call('GET', '/health')
   t.equal(health.status, 200)
   t.match(health.body, { status: 'up', engine: 'up', database: 'up' })

@@ -24,6 +24,8 @@ export interface EngineProcessOptions {
   /** Schema of the gongwen_* inbox functions. Default public. */
   appSchema?: string
   heapMb?: number
+  /** More JVM options, e.g. quicker start-up for tests (-XX:TieredStopAtLevel=1). */
+  javaOptions?: string[]
   log: Logger
   /** Longest idle pause of the job executor, i.e. how late a timer may fire. Default 2000. */
   jobExecutor?: { maxWaitMs: number }
@@ -185,7 +187,7 @@ export class EngineProcess extends EventEmitter<{ restarted: [pid: number]; exit
     const out = openSync(this.logFile, 'a')
     let child: ChildProcess
     try {
-      child = spawn(join(java.home, 'bin', 'java'), [`-Xmx${heapMb}m`, '-jar', jar], {
+      child = spawn(join(java.home, 'bin', 'java'), [`-Xmx${heapMb}m`, ...(this.options.javaOptions ?? []), '-jar', jar], {
         env,
         cwd: this.options.dataDir,
         stdio: ['ignore', out, out],
