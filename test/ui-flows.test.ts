@@ -31,7 +31,7 @@ async function create(page: Page, button: string, fields: Record<string, string>
   for (const [name, value] of Object.entries(fields)) await form.locator(`[name=${name}]`).fill(value)
   for (const [name, value] of Object.entries(selects)) await form.locator(`[name=${name}]`).selectOption(value)
   await form.locator('button[type=submit]').click()
-  await page.waitForURL(/\/app\/task\/\d+/)
+  await page.waitForURL(/\/app\/task\/[\w-]+/)
   await page.waitForSelector('form[aria-label="办理"]')
 }
 

@@ -87,7 +87,7 @@ t.test('发文 in the browser: drafted with its 正文, approved with a saved op
   await form.locator('[name=urgency]').selectOption('加急')
   await form.locator('[name=body]').fill('各单位：请于本月底前完成消防安全检查。')
   await form.locator('button[type=submit]').click()
-  await zw.waitForURL(/\/app\/task\/\d+/)
+  await zw.waitForURL(/\/app\/task\/[\w-]+/)
   const [doc] = (await api.as('zhangwei').get(`/documents?q=${encodeURIComponent(title)}`)).body.items
   t.ok(doc, 'the document exists')
   const id = doc.id as string
