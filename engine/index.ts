@@ -7,6 +7,7 @@ import { EngineProcess } from './operaton/process.ts'
 import type { WorkflowEngine } from './port.ts'
 
 export { parseModel, moddleExtensions } from './operaton/model.ts'
+export { checkUnitModel } from './operaton/unit-model-rules.ts'
 export * from './port.ts'
 
 /** The engine node run beside this server: tests stop and crash it. */

@@ -103,6 +103,37 @@ export interface ProcessModel {
   serviceTopics: string[]
 }
 
+/** A problem found in a model, named by element id (and field) in Chinese for the admin. */
+export interface ModelProblem {
+  field: string
+  message: string
+}
+
+/** What the project allows in a unit admin's version of a flow (checked in the engine's dialect). */
+export interface UnitModelRules {
+  /** The process id every unit's version keeps (fawen, fenwen, chengyue). */
+  baseId: string
+  label: string
+  /** The 笺 every user task of the flow fills. */
+  form: string
+  /** Roles a step may be offered to, alone or per department (`dept_head@` + the department). */
+  roles: readonly string[]
+  /** Topics of the automated steps that have a worker. */
+  topics: readonly string[]
+  /** The message that starts 分文报批 (电子来文); only that flow may have it, and must. */
+  incomingMessage: string
+  /** Variables that tie an instance to its document and unit; no step may write them. */
+  reservedVariables: readonly string[]
+}
+
+/** The result of checking a unit's model: problems, and the people it names by id (the caller checks they are of the unit). */
+export interface UnitModelCheck {
+  /** False when the model does not parse into exactly one process: nothing further was checked. */
+  readable: boolean
+  problems: ModelProblem[]
+  people: Array<{ field: string; userId: string; element: string }>
+}
+
 export interface WorkflowEngine {
   /** Deploys models as new versions of the unit's (tenant's) flows; an unchanged model keeps its version. */
   deploy(tenant: string, resources: Array<{ name: string; xml: string }>, options?: { source?: string }): Promise<DeployedProcess[]>

@@ -15,6 +15,12 @@ declare
   d record;
 begin
   if p_document_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    -- One flow per document: a second instance for the same document (a start or 分发 sent again
+    -- after an answer was lost) fails in the engine's transaction and leaves nothing behind.
+    if exists (select 1 from documents where id = p_document_id::uuid and process_instance_key <> p_instance_id) then
+      raise exception 'document % already runs in flow instance %', p_document_id,
+        (select process_instance_key from documents where id = p_document_id::uuid);
+    end if;
     -- Links the instance to its document even when the server died before recording it, and
     -- tells a document started by a message (电子来文) which flow version it runs on.
     update documents

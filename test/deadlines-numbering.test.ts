@@ -86,6 +86,11 @@ t.test('分发 after a crash between delivery and start, and under repeats, deli
     await waitFor(`签收 task at ${d.recipient_unit_id}`, async () => knex('tasks').where({ document_id: d.incoming_document_id, element_id: 'qianshou' }).first())
   }
   await sleep(1500)
+  // the message sent again for a delivered document (an answer lost, a retry) starts nothing
+  const again = await stack.server!.engine
+    .correlateMessage('liuzhou-edu', 'gongwen.incoming', crashed.id, crashed.variables)
+    .then(() => 'started', (err: Error) => err.message)
+  t.match(again, /already runs in flow instance/, 'a second 分文报批 for the same document is refused in the engine transaction')
   for (const d of deliveries) {
     const instances = await knex('tasks').where({ document_id: d.incoming_document_id }).countDistinct('process_instance_key as c')
     t.equal(Number(instances[0].c), 1, `one 分文报批 at ${d.recipient_unit_id}`)

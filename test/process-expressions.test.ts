@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { allowedCalls, expressionProblem } from '../server/services/process-expressions.ts'
+import { allowedCalls, expressionProblem } from '../engine/operaton/expressions.ts'
 
 const dir = join(import.meta.dirname, '..', 'processes')
 const shipped = readdirSync(dir).filter((f) => f.endsWith('.bpmn')).map((f) => readFileSync(join(dir, f), 'utf8'))

@@ -2,11 +2,9 @@
 // documents running on each, check a changed model (bpmnlint for Camunda 7, the 笺 lint, the
 // project's rules) and deploy it as the next version of the flow in the unit's tenant, so only
 // that unit's new documents use it.
-import { createRequire } from 'node:module'
-import { BpmnModdle } from 'bpmn-moddle'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import { moddleExtensions, parseModel } from '../../engine/index.ts'
+import { checkUnitModel, parseModel } from '../../engine/index.ts'
 import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail, type FieldProblem } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
@@ -15,13 +13,9 @@ import { automationTopics, INCOMING_MESSAGE } from './automation.ts'
 import { documentKinds } from './documents.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
-import { unitModelRules, unknownNamespaces, type FlowRules } from './process-rules.ts'
 
-const require = createRequire(import.meta.url)
-const { Linter } = require('bpmnlint')
-const NodeResolver = require('bpmnlint/lib/resolver/node-resolver')
-const moddle = new BpmnModdle(moddleExtensions)
-const compat = new Linter({ config: { extends: 'plugin:camunda-compat/camunda-platform-7-24' }, resolver: new NodeResolver({ require }) })
+/** Variables that tie an instance to its document and unit; a unit's model must never write them. */
+export const reservedVariables = ['documentId', 'unitId', 'drafter']
 
 /** Flows a unit may change, each with the 笺 all its steps fill. */
 export const customisable: Record<string, { form: string; label: string }> = {
@@ -32,7 +26,6 @@ export const customisable: Record<string, { form: string; label: string }> = {
 /** Roles a step may be offered to (candidateGroups). */
 export const stepRoles = ['drafter', 'dept_head', 'office_reviewer', 'office_head', 'leader', 'registry']
 
-type El = { $type: string; id: string; [k: string]: any }
 type VersionRow = { key: string; bpmn_process_id: string; version: number; deployed_at: Date; deployed_by: string | null }
 
 export class ProcessAdmin {
@@ -126,28 +119,11 @@ export class ProcessAdmin {
 
   private async check(unitId: string, baseId: string, xml: string): Promise<FieldProblem[]> {
     const flow = flowOf(baseId)
-    let root: El
-    try {
-      const parsed = (await moddle.fromXML(xml)) as { rootElement: El; warnings: Array<{ message: string }> }
-      if (parsed.warnings.length) return parsed.warnings.map((w) => ({ field: 'xml', message: `BPMN 文件有误：${w.message}` }))
-      root = parsed.rootElement
-    } catch (err) {
-      return [{ field: 'xml', message: `不是有效的 BPMN 文件：${(err as Error).message}` }]
-    }
-    const processes = (root.rootElements ?? []).filter((e: El) => e.$type === 'bpmn:Process')
-    if (processes.length !== 1) return [{ field: 'xml', message: `模型须恰好包含一个流程（现有 ${processes.length} 个）` }]
-
-    const problems: FieldProblem[] = unknownNamespaces(xml)
-    for (const [rule, reports] of Object.entries((await compat.lint(root)) as Record<string, Array<{ id?: string; message: string; category: string }>>)) {
-      for (const r of reports) {
-        if (r.category === 'error') problems.push({ field: r.id ?? 'xml', message: `不符合 Camunda 7 的要求（${rule}）：${r.message}` })
-      }
-    }
+    const rules = { baseId, ...flow, roles: stepRoles, topics: automationTopics, incomingMessage: INCOMING_MESSAGE, reservedVariables }
+    const { readable, problems, people } = await checkUnitModel(xml, rules)
+    if (!readable) return problems
     const model = await parseModel(xml)
     for (const x of lintModel(model, this.forms)) problems.push({ field: x.field ? `${x.taskId}.${x.field}` : x.taskId, message: x.message })
-    const rules: FlowRules = { baseId, ...flow, roles: stepRoles, topics: automationTopics, incomingMessage: INCOMING_MESSAGE }
-    const { problems: broken, people } = unitModelRules(root, rules)
-    problems.push(...broken)
     if (people.length) {
       const ours = new Set<string>(await this.knex('users').where({ unit_id: unitId }).whereIn('id', [...new Set(people.map((x) => x.userId))]).pluck('id'))
       for (const x of people.filter((x) => !ours.has(x.userId))) problems.push({ field: x.field, message: `用户任务${x.element}指定的办理人“${x.userId}”不是本单位人员` })

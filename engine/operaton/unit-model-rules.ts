@@ -1,35 +1,23 @@
-// The project's own rules for a unit's model (Camunda 7 dialect): it stays inside the unit — no
-// Java classes, scripts or connectors, only the expressions of process-expressions.ts, no messages
+// The project's own rules for a unit's model in this engine's dialect (camunda:, JUEL): it stays
+// inside the unit — no Java classes, scripts or connectors, only the expressions of expressions.ts, no messages
 // or signals beyond 分文报批's 电子来文, only this system's automated steps — never writes the
 // variables that tie an instance to its document, and every user task reaches an inbox.
-import type { FieldProblem } from '../errors.ts'
-import { expressionProblem } from './process-expressions.ts'
+import { createRequire } from 'node:module'
+import { BpmnModdle } from 'bpmn-moddle'
+import type { ModelProblem, UnitModelCheck, UnitModelRules } from '../port.ts'
+import { expressionProblem } from './expressions.ts'
+import { moddleExtensions } from './model.ts'
 
-export interface FlowRules {
-  /** The process id every unit's version keeps (fawen, fenwen, chengyue). */
-  baseId: string
-  label: string
-  /** The 笺 every user task of the flow fills. */
-  form: string
-  /** Roles a step may be offered to (candidateGroups), alone or per department (`dept_head@${department}`). */
-  roles: readonly string[]
-  /** Topics that have a worker (external service tasks). */
-  topics: readonly string[]
-  /** The message that starts 分文报批 (电子来文); only that flow may have it, and must. */
-  incomingMessage: string
-}
+const require = createRequire(import.meta.url)
+const { Linter } = require('bpmnlint')
+const NodeResolver = require('bpmnlint/lib/resolver/node-resolver')
+const moddle = new BpmnModdle(moddleExtensions)
+// Camunda 7.24 is the platform Operaton 1.0 follows.
+const compat = new Linter({ config: { extends: 'plugin:camunda-compat/camunda-platform-7-24' }, resolver: new NodeResolver({ require }) })
 
-/** A person named by id in the model (a literal assignee or candidate user): must be of the unit. */
-export interface PersonReference {
-  field: string
-  userId: string
-  element: string
-}
-
+type PersonReference = UnitModelCheck['people'][number]
 type El = { $type: string; id?: string; name?: string; $descriptor?: any; $attrs?: Record<string, string>; [k: string]: any }
 
-/** Variables that tie an instance to its document and unit; a unit's model must never write them. */
-export const reservedVariables = ['documentId', 'unitId', 'drafter']
 
 const refusedTypes: Record<string, string> = {
   'bpmn:CallActivity': '调用活动（callActivity）',
@@ -71,14 +59,39 @@ const knownNamespaces = new Set([
  * Namespaces outside the known ones: the engine also reads other dialects (operaton:, activiti:)
  * that the camunda: moddle would pass over, so a model may not declare them at all.
  */
-export function unknownNamespaces(xml: string): FieldProblem[] {
+function unknownNamespaces(xml: string): ModelProblem[] {
   const uris = new Set([...xml.matchAll(/\sxmlns(?::[\w.-]+)?\s*=\s*("([^"]*)"|'([^']*)')/g)].map((m) => m[2] ?? m[3]))
   return [...uris].filter((u) => !knownNamespaces.has(u)).map((u) => ({ field: 'xml', message: `模型声明了不认识的命名空间“${u}”：单位流程只能使用 BPMN 与 camunda: 扩展` }))
 }
 
+/**
+ * Checks a unit admin's model: it parses without warnings, holds one process, declares only known
+ * namespaces, passes bpmnlint's camunda-compat rules for Camunda 7.24 (the platform Operaton 1.0
+ * follows) and the project's rules. People named literally are returned for the caller to check
+ * against the unit.
+ */
+export async function checkUnitModel(xml: string, flow: UnitModelRules): Promise<UnitModelCheck> {
+  let root: El
+  try {
+    const parsed = (await moddle.fromXML(xml)) as { rootElement: El; warnings: Array<{ message: string }> }
+    if (parsed.warnings.length) return { readable: false, problems: parsed.warnings.map((w) => ({ field: 'xml', message: `BPMN 文件有误：${w.message}` })), people: [] }
+    root = parsed.rootElement
+  } catch (err) {
+    return { readable: false, problems: [{ field: 'xml', message: `不是有效的 BPMN 文件：${(err as Error).message}` }], people: [] }
+  }
+  const processes = (root.rootElements ?? []).filter((e: El) => e.$type === 'bpmn:Process')
+  if (processes.length !== 1) return { readable: false, problems: [{ field: 'xml', message: `模型须恰好包含一个流程（现有 ${processes.length} 个）` }], people: [] }
+  const problems = unknownNamespaces(xml)
+  for (const [rule, reports] of Object.entries((await compat.lint(root)) as Record<string, Array<{ id?: string; message: string; category: string }>>)) {
+    for (const r of reports) if (r.category === 'error') problems.push({ field: r.id ?? 'xml', message: `不符合 Camunda 7 的要求（${rule}）：${r.message}` })
+  }
+  const rules = unitModelRules(root, flow)
+  return { readable: true, problems: [...problems, ...rules.problems], people: rules.people }
+}
+
 /** Checks one definitions tree; people named literally are returned for the caller to check against the unit. */
-export function unitModelRules(definitions: El, flow: FlowRules): { problems: FieldProblem[]; people: PersonReference[] } {
-  const problems: FieldProblem[] = []
+function unitModelRules(definitions: El, flow: UnitModelRules): { problems: ModelProblem[]; people: PersonReference[] } {
+  const problems: ModelProblem[] = []
   const people: PersonReference[] = []
   const add = (field: string, message: string) => problems.push({ field, message })
   const process = (definitions.rootElements ?? []).find((e: El) => e.$type === 'bpmn:Process') as El
@@ -113,13 +126,13 @@ function flowElements(container: El): El[] {
   return all
 }
 
-function isIncomingStart(el: El, process: El, flow: FlowRules): boolean {
+function isIncomingStart(el: El, process: El, flow: UnitModelRules): boolean {
   return flow.baseId === 'fenwen' && el.$type === 'bpmn:StartEvent' && (process.flowElements ?? []).includes(el) && el.eventDefinitions?.length === 1 &&
     el.eventDefinitions[0].messageRef?.name === flow.incomingMessage
 }
 
 /** One none start event (a document is started by this system); 分文报批 also keeps its 电子来文 message start. */
-function startEvents(process: El, flow: FlowRules, add: (field: string, message: string) => void) {
+function startEvents(process: El, flow: UnitModelRules, add: (field: string, message: string) => void) {
   const starts = (process.flowElements ?? []).filter((e: El) => e.$type === 'bpmn:StartEvent')
   const none = starts.filter((e: El) => !e.eventDefinitions?.length)
   const incoming = starts.filter((e: El) => isIncomingStart(e, process, flow))
@@ -134,7 +147,7 @@ function startEvents(process: El, flow: FlowRules, add: (field: string, message:
   }
 }
 
-function serviceTask(el: El, flow: FlowRules, add: (field: string, message: string) => void) {
+function serviceTask(el: El, flow: UnitModelRules, add: (field: string, message: string) => void) {
   if (el.type !== 'external') {
     add(el.id!, `自动步骤${label(el)}须为外部任务（camunda:type="external"），由本系统的处理程序执行`)
   } else if (!flow.topics.includes(el.topic)) {
@@ -142,7 +155,7 @@ function serviceTask(el: El, flow: FlowRules, add: (field: string, message: stri
   }
 }
 
-function userTask(el: El, flow: FlowRules, add: (field: string, message: string) => void, people: PersonReference[]) {
+function userTask(el: El, flow: UnitModelRules, add: (field: string, message: string) => void, people: PersonReference[]) {
   // A step without any 笺 is reported by the 笺 lint.
   if (el.formKey && el.formKey !== flow.form) add(`${el.id}.form`, `${flow.label}流程的步骤须使用笺“${flow.form}”，用户任务${label(el)}${el.formKey ? `绑定了“${el.formKey}”` : '没有绑定笺（camunda:formKey）'}`)
   const groups = splitGroups(el.candidateGroups ?? '')
@@ -157,7 +170,7 @@ function userTask(el: El, flow: FlowRules, add: (field: string, message: string)
     if (value && !value.includes('${') && !value.includes('#{')) people.push({ field: `${el.id}.${attr}`, userId: value.trim(), element: label(el) })
   }
   const outputs = (properties(el).outputs ?? '').split(',').map((s) => s.trim())
-  for (const v of outputs.filter((o) => reservedVariables.includes(o))) add(`${el.id}.outputs`, `用户任务${label(el)}的 outputs 不能包含系统变量“${v}”`)
+  for (const v of outputs.filter((o) => flow.reservedVariables.includes(o))) add(`${el.id}.outputs`, `用户任务${label(el)}的 outputs 不能包含系统变量“${v}”`)
   if (!el.outgoing?.length) add(el.id!, `用户任务${label(el)}没有出口连线，办理人无办理方式可选`)
 }
 
@@ -179,7 +192,7 @@ function properties(el: El): Record<string, string> {
  * Java code, scripts, unknown extensions or attributes; no writing of reserved variables.
  * `owner` is the nearest flow element (what the problem names), `path` where below it we are.
  */
-function walk(el: El, owner: El, path: string[], flow: FlowRules, add: (field: string, message: string) => void) {
+function walk(el: El, owner: El, path: string[], flow: UnitModelRules, add: (field: string, message: string) => void) {
   if (el !== owner && isFlowElement(el)) return walk(el, el, [], flow, add)
   const where = (attr?: string) => [owner.id, ...path, ...(attr ? [attr] : [])].join('.')
   const at = (attr?: string) => `${label(owner)}${[...path, ...(attr ? [attr] : [])].length ? `的 ${[...path, ...(attr ? [attr] : [])].join('.')}` : ''}`
@@ -204,7 +217,7 @@ function walk(el: El, owner: El, path: string[], flow: FlowRules, add: (field: s
       else if (p.name === 'expression' && p.ns?.prefix === 'camunda' && isA(el, 'camunda:ServiceTaskLike')) {
         add(where(p.name), `自动步骤不能用表达式实现（camunda:expression）：${at(p.name)}`)
       }
-      if (writingAttributes.includes(p.name) && reservedVariables.includes(value.trim())) add(owner.id!, `步骤${label(owner)}不能改写系统变量“${value.trim()}”`)
+      if (writingAttributes.includes(p.name) && flow.reservedVariables.includes(value.trim())) add(owner.id!, `步骤${label(owner)}不能改写系统变量“${value.trim()}”`)
       const problem = expressionProblem(value)
       if (problem) add(where(p.isBody ? undefined : p.name), `${at(p.isBody ? undefined : p.name)}：表达式“${quote(value)}”不被允许，${problem}`)
     } else if (Array.isArray(value)) {
@@ -213,7 +226,7 @@ function walk(el: El, owner: El, path: string[], flow: FlowRules, add: (field: s
       walk(value, owner, childPath(path, p.name, value), flow, add)
     }
   }
-  if ((el.$type === 'camunda:InputParameter' || el.$type === 'camunda:OutputParameter') && reservedVariables.includes(el.name ?? '')) {
+  if ((el.$type === 'camunda:InputParameter' || el.$type === 'camunda:OutputParameter') && flow.reservedVariables.includes(el.name ?? '')) {
     add(owner.id!, `步骤${label(owner)}不能改写系统变量“${el.name}”`)
   }
 }
