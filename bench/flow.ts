@@ -15,10 +15,10 @@ const ENGINE_TOKEN = 'bench-engine-token'
 
 /** The happy path of the 发文 flow: who handles each user task, and the route and next handler they choose. */
 const STEPS = [
-  { user: 'zhangwei', step: 'nigao', route: '送审核', nextHandler: 'lina' },
-  { user: 'lina', step: 'shenhe', route: '送签发', nextHandler: 'wangqiang' },
-  { user: 'wangqiang', step: 'qianfa', route: '签发', nextHandler: '' },
-  { user: 'chenjing', step: 'gaizhang', route: '用印', nextHandler: '' },
+  { user: 'zhangwei', step: 'nigao', route: '送审核', nextHandler: 'lina', opinion: '' },
+  { user: 'lina', step: 'shenhe', route: '送签发', nextHandler: 'wangqiang', opinion: '同意' },
+  { user: 'wangqiang', step: 'qianfa', route: '签发', nextHandler: '', opinion: '同意印发' },
+  { user: 'chenjing', step: 'gaizhang', route: '用印', nextHandler: '', opinion: '' },
 ] as const
 
 type InboxItem = { taskKey: string; step: string; documentId: string }
@@ -52,7 +52,7 @@ async function viaRest(api: Api): Promise<void> {
       if (res.status !== 200) throw new Error(`inbox of ${s.user}: ${res.status} ${JSON.stringify(res.body)}`)
       return (res.body.items as InboxItem[]).find((t) => t.documentId === id && t.step === s.step)
     })
-    const body = s.nextHandler ? { route: s.route, nextHandler: s.nextHandler } : { route: s.route }
+    const body = { route: s.route, ...(s.nextHandler ? { nextHandler: s.nextHandler } : {}), ...(s.opinion ? { opinion: s.opinion } : {}) }
     const done = await api.as(s.user).post(`/tasks/${task.taskKey}/complete`, body)
     if (done.status !== 200) throw new Error(`${s.step} of ${id}: ${done.status} ${JSON.stringify(done.body)}`)
   }
