@@ -1,5 +1,5 @@
 // Per-unit flow versions: a unit admin deploys a changed 发文 or 呈阅笺 under a unit-specific
-// process id (fawen--<unitId>); each deployed version records its unit and the base flow it changes.
+// process id (fawen--<unitId>, replaced in 009 by one tenant per unit); each deployed version records its unit and the base flow it changes.
 import type { Knex } from 'knex'
 
 export async function up(knex: Knex): Promise<void> {

@@ -1,4 +1,4 @@
-// The cross-unit story on a real broker: a 发文 in one unit is countersigned, signed, numbered,
+// The cross-unit story on the real engine: a 发文 in one unit is countersigned, signed, numbered,
 // sealed and delivered to two units; one signs for it and runs 分文报批 to 办结, the other has not.
 import { createHash } from 'node:crypto'
 import t from 'tap'

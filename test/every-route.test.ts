@@ -1,5 +1,5 @@
 // Every 办理方式 of every user task in the three flows, and each 退回 target, taken once on a real
-// broker: the flow must arrive at the step (and person) the model says. Routes are checked
+// engine: the flow must arrive at the step (and person) the model says. Routes are checked
 // against the parsed models, so a route added to a model without a case here fails the test.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// The 发文 flow on a real broker and database, driven through the REST API only.
+// The 发文 flow on the real engine and database, driven through the REST API only.
 import t from 'tap'
 import pino from 'pino'
 import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'

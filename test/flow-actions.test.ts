@@ -1,4 +1,4 @@
-// 撤回, 退回 to any earlier handler, 转办, and the 呈阅笺 flow, on a real broker through REST.
+// 撤回, 退回 to any earlier handler, 转办, and the 呈阅笺 flow, on the real engine through REST.
 import t from 'tap'
 import { Api, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 import { act, documentAs } from './helpers/flows.ts'

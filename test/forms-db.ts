@@ -1,5 +1,5 @@
 // Test helper: a scratch PostgreSQL database, migrated and seeded with the demo units, for the 笺
-// tests that need the database but not the broker.
+// tests that need the database but not the engine.
 import knexFactory from 'knex'
 import { migrationSource } from '../migrations/index.ts'
 import { connect } from '../server/db/database.ts'

@@ -1,4 +1,4 @@
-// The 笺 over REST on a real broker and database: the list and schemas of the 笺, a 发文's 笺 with
+// The 笺 over REST on the real engine and database: the list and schemas of the 笺, a 发文's 笺 with
 // the opinions given over REST (HTML, print view, PDF), who may read it, field permissions, 常用意见.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// The web UI in a real browser (Debian's chromium) against the real server, broker and database:
+// The web UI in a real browser (Debian's chromium) against the real server, engine and database:
 // a 发文 drafted, approved with a saved opinion, signed, sealed and delivered, signed for by the
 // recipient on a phone; 撤回 before the next handler opens it; tracking; search and paging.
 import { createHash } from 'node:crypto'

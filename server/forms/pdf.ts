@@ -42,7 +42,7 @@ export class PdfPrinter {
   private launch(): Promise<Browser> {
     if (!this.browser) {
       // The server's own signal handlers shut everything down in order (the browser last);
-      // playwright's would end the process at the first Ctrl-C, leaving the broker running.
+      // playwright's would end the process at the first Ctrl-C, leaving the engine node running.
       const started = chromium.launch({ executablePath: this.executablePath, args: chromiumArgs, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false })
       this.browser = started
       started.then(
