@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knexFactory from 'knex'
 import t from 'tap'
+import { createScratchDatabase } from './helpers/database.ts'
 import { Api, draft, waitFor, type Stack } from './helpers/stack.ts'
 
-const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const root = join(import.meta.dirname, '..')
 const FLOWS = 50
 const STEPS = ['nigao', 'shenhe', 'qianfa', 'gaizhang'] as const
@@ -20,11 +20,8 @@ const RUN_LIMIT_MS = 7 * 60_000
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const between = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
 
-const dbName = `gw_crash_${process.pid}_${Date.now()}`
-const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-await admin.raw(`create database ${dbName}`)
-const url = new URL(adminUrl)
-url.pathname = `/${dbName}`
+const database = await createScratchDatabase('gw_crash')
+const url = new URL(database.url)
 const dir = await mkdtemp(join(tmpdir(), 'gongwen-crash-'))
 const port = 20000 + Math.floor(Math.random() * 20000)
 const engineToken = 'crash-engine-token'
@@ -90,8 +87,7 @@ t.teardown(async () => {
     /* already gone */
   }
   await knex.destroy()
-  await admin.raw(`drop database if exists ${dbName} with (force)`)
-  await admin.destroy()
+  await database.drop()
   // The logs of a failed run are kept for whoever looks into it.
   if (!t.passing()) {
     const keep = join(root, 'test-artifacts', 'crash', String(Date.now()))

@@ -4,13 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import knexFactory from 'knex'
 import pino from 'pino'
 import type { EngineNode } from '../../engine/index.ts'
 import { loadConfig } from '../../server/config.ts'
 import { startSystem } from '../../server/main.ts'
+import { createScratchDatabase } from './database.ts'
 
-const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' })
 
 async function portFree(port: number): Promise<boolean> {
@@ -42,12 +41,8 @@ export interface Stack {
 /** Creates a database and starts the server (with its engine node) on it. */
 export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'gongwen-test-'))
-  const dbName = `gw_test_${process.pid}_${Date.now()}`
-  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-  await admin.raw(`create database ${dbName}`)
-  const u = new URL(adminUrl)
-  u.pathname = `/${dbName}`
-  const databaseUrl = u.toString()
+  const database = await createScratchDatabase('gw_test')
+  const databaseUrl = database.url
   const base = await freeRange(2)
   const port = base
   const config = loadConfig({
@@ -81,8 +76,7 @@ export async function startStack(options: { env?: Record<string, string> } = {})
     },
     async close() {
       await stack.stopServer()
-      await admin.raw(`drop database if exists ${dbName} with (force)`)
-      await admin.destroy()
+      await database.drop()
       await rm(dir, { recursive: true, force: true })
     },
   }
