@@ -107,10 +107,11 @@ function ModelerPage() {
       } else {
         const res = await post<{ processDefinitionKey: string; version: number }>(`/processes/${baseId}/deploy`, { xml })
         setProblems([])
-        setNotice(`已部署为本单位流程的第 ${res.version} 版：本单位的新公文按此版本办理，办理中的公文仍按原版本办结。`)
+        // the version list is refreshed before the notice, so whoever reads the notice sees the new version listed
         const list = await get<Flow[]>('/processes')
         setFlows(list)
         setLoaded(list.find((f) => f.baseId === baseId)?.versions.find((x) => x.key === res.processDefinitionKey) ?? null)
+        setNotice(`已部署为本单位流程的第 ${res.version} 版：本单位的新公文按此版本办理，办理中的公文仍按原版本办结。`)
       }
     } catch (err) {
       if (err instanceof ApiError && err.details.length) {
