@@ -144,7 +144,7 @@ function summarize(r: PhaseResult) {
 
 async function main(): Promise<void> {
   console.log(`starting stack (database, engine, server)…`)
-  const stack = await startStack({ env: { ENGINE_TOKEN, ENGINE_JAVA_OPTS: '' } }) // the engine as in production
+  const stack = await startStack({ ownEngine: true, env: { ENGINE_TOKEN, ENGINE_JAVA_OPTS: '' } }) // the engine as in production
   try {
     const server = stack.server
     if (!server) throw new Error('server did not start')

@@ -24,7 +24,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main(): Promise<void> {
   console.log('starting stack (database, engine, server)…')
-  const stack = await startStack({ env: { ENGINE_JAVA_OPTS: '' } }) // the engine as in production
+  const stack = await startStack({ ownEngine: true, env: { ENGINE_JAVA_OPTS: '' } }) // the engine as in production
   try {
     const { knex, services } = stack.server!
     const t0 = performance.now()

@@ -3,7 +3,7 @@
 // and what this file re-exports.
 import type { Logger } from 'pino'
 import { OperatonEngine } from './operaton/client.ts'
-import { EngineProcess } from './operaton/process.ts'
+import { EngineProcess, RunningEngine } from './operaton/process.ts'
 import type { WorkflowEngine } from './port.ts'
 
 export { parseModel, moddleExtensions } from './operaton/model.ts'
@@ -20,6 +20,8 @@ export interface EngineNode {
 }
 
 export interface EngineSettings {
+  /** An engine node run by someone else on this machine: used as it is, never started or stopped. */
+  url?: string | null
   /** Where the engine writes its log and pid file. */
   dataDir: string
   port: number
@@ -31,9 +33,9 @@ export interface EngineSettings {
   log: Logger
 }
 
-/** Starts (or adopts) the local engine node and returns a client for it. */
+/** Starts (or adopts) the local engine node, or waits for the one at `url`, and returns a client for it. */
 export async function startEngine(settings: EngineSettings): Promise<{ engine: WorkflowEngine; node: EngineNode }> {
-  const node = new EngineProcess({
+  const node = settings.url ? new RunningEngine(settings.url, settings.token) : new EngineProcess({
     dataDir: settings.dataDir,
     port: settings.port,
     token: settings.token,

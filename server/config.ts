@@ -16,6 +16,12 @@ export interface Config {
   embeddedPgPort: number
   /** ENGINE_PORT — loopback port of the engine node this server starts and supervises. Default 8090. */
   enginePort: number
+  /**
+   * ENGINE_URL — an engine node already running on this machine (started by the service manager, or
+   * once for a whole test run) that this server uses instead of starting its own; it is neither
+   * started nor stopped here. Loopback only: the engine's credential is sent to it. Default none.
+   */
+  engineUrl: string | null
   /** ENGINE_TOKEN — credential the engine's REST API requires; generated into the data dir when unset. */
   engineToken: string
   /** ENGINE_HEAP_MB — heap of the engine's JVM. Default 512. */
@@ -55,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || null,
     embeddedPgPort: Number(env.EMBEDDED_PG_PORT ?? 54329),
     enginePort: Number(env.ENGINE_PORT ?? 8090),
+    engineUrl: env.ENGINE_URL ? loopbackUrl('ENGINE_URL', env.ENGINE_URL) : null,
     engineToken: env.ENGINE_TOKEN || persistentSecret(dataDir, 'engine-token'),
     engineHeapMb: Number(env.ENGINE_HEAP_MB ?? 512),
     engineJavaOpts: (env.ENGINE_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
@@ -65,4 +72,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     logLevel: env.LOG_LEVEL ?? 'info',
   }
+}
+
+/** A URL on this machine's loopback interface, or a start-up error naming the setting. */
+function loopbackUrl(name: string, value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new Error(`${name}: "${value}" is not a URL; give e.g. http://127.0.0.1:8090/engine-rest`)
+  }
+  if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+    throw new Error(`${name}: ${value} is not on this machine's loopback (http://127.0.0.1:…); the engine's credential is only ever sent there`)
+  }
+  return value.replace(/\/+$/, '')
 }

@@ -35,9 +35,9 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     closers.push(['database', () => db.close()])
     if (config.seedDemo && (await seedDemo(db.knex))) progress('已载入演示单位和人员（密码 gongwen123）')
 
-    progress('启动流程引擎 Operaton（首次启动约需 20 秒）')
+    progress(config.engineUrl ? `连接流程引擎 Operaton（${config.engineUrl}）` : '启动流程引擎 Operaton（首次启动约需 20 秒）')
     const { engine, node } = await startEngine({
-      dataDir: join(config.dataDir, 'engine'), port: config.enginePort, token: config.engineToken, databaseUrl: db.url, heapMb: config.engineHeapMb, javaOptions: config.engineJavaOpts, log,
+      url: config.engineUrl, dataDir: join(config.dataDir, 'engine'), port: config.enginePort, token: config.engineToken, databaseUrl: db.url, heapMb: config.engineHeapMb, javaOptions: config.engineJavaOpts, log,
     })
     closers.push(['engine node', () => node.stop()])
     closers.push(['engine client', () => engine.close()])

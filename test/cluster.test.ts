@@ -2,28 +2,21 @@
 // started on one node is completed on the other, automated steps run wherever a worker is free,
 // and each deadline notice fires exactly once across both engine nodes.
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import t from 'tap'
 import { loadConfig } from '../server/config.ts'
 import { startSystem } from '../server/main.ts'
+import { freeRange } from './helpers/ports.ts'
 import { Api, draft, startStack, taskFor, waitFor, type Stack } from './helpers/stack.ts'
 
-/** Whether nothing listens on the loopback port yet. */
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
-  })
-}
-
-const a = await startStack()
+// Node A with an engine node of its own, not the run's shared one: B starts the second.
+const a = await startStack({ ownEngine: true })
 t.teardown(() => a.close())
 const dirB = await mkdtemp(join(tmpdir(), 'gongwen-node-b-'))
-// Node B's server and engine ports: two free ones in a row, away from node A's.
-let portB = a.port + 2
-while (!((await portFree(portB)) && (await portFree(portB + 1)))) portB += 2
+// Node B's server and engine ports: two free ones in a row.
+const portB = await freeRange(2)
 const b = await startSystem(
   loadConfig({
     PORT: String(portB), ENGINE_PORT: String(portB + 1), ENGINE_TOKEN: 'node-b-engine-token', DATABASE_URL: a.databaseUrl,

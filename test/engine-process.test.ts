@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import pino from 'pino'
 import t from 'tap'
-import { EngineProcess, type EngineProcessOptions } from '../engine/operaton/process.ts'
+import { EngineProcess, RunningEngine, type EngineProcessOptions } from '../engine/operaton/process.ts'
+import { loadConfig } from '../server/config.ts'
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const dbName = `gw_eng_${process.pid}`
@@ -179,6 +180,23 @@ t.test('a timer with a ${var} duration fires within seconds and feeds an externa
   t.equal(locked.body.length, 1, `external task fetched after ${Date.now() - polled} ms`)
   t.equal(locked.body[0]?.processInstanceId, started.body.id)
   t.equal((await rest('POST', `/external-task/${locked.body[0]?.id}/complete`, { workerId: 'test' })).status, 204, 'completed by the worker')
+})
+
+t.test('a server given ENGINE_URL uses the running engine and never stops it', async (t) => {
+  // given: the engine as another server would see it through ENGINE_URL
+  const used = new RunningEngine(engine!.url, options.token)
+  await used.start()
+  // when: that server shuts down, or is asked to crash it
+  await used.stop()
+  await t.rejects(used.crash(), /not supervised by this server/, 'it cannot kill what it does not supervise')
+  // then: the engine still answers
+  t.ok(await engine!.ready(), 'the engine is still running')
+  await t.rejects(new RunningEngine(engine!.url, 'wrong-token').waitUntilReady(600), /did not answer.*ENGINE_URL/, 'a wrong credential is reported with what to do')
+  // and ENGINE_URL only ever points at this machine's loopback, where the credential may go
+  for (const url of ['http://10.0.0.5:8090/engine-rest', 'http://engine.example.org/engine-rest', 'https://127.0.0.1:8090/engine-rest', 'not a url']) {
+    t.throws(() => loadConfig({ ENGINE_URL: url, ENGINE_TOKEN: 'x', AUTH_SECRET: 'y' }), /ENGINE_URL/, `refused: ${url}`)
+  }
+  t.equal(loadConfig({ ENGINE_URL: 'http://0x7f000001:8090/engine-rest/', ENGINE_TOKEN: 'x', AUTH_SECRET: 'y' }).engineUrl, 'http://0x7f000001:8090/engine-rest', 'a loopback address in another spelling is accepted')
 })
 
 t.test('after a crash the supervisor restarts the engine', async (t) => {

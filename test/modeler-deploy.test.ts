@@ -9,7 +9,8 @@ import t from 'tap'
 import { act, documentAs } from './helpers/flows.ts'
 import { Api, draft, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 
-const stack = await startStack()
+// One test stops the engine node, so this file gets one of its own rather than the run's shared one.
+const stack = await startStack({ ownEngine: true })
 const db = knexFactory({ client: 'pg', connection: stack.databaseUrl, pool: { min: 0, max: 2 } })
 t.teardown(async () => {
   await db.destroy()

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { Api, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 
-const stack = await startStack()
+// This file stops and kills its engine node, so it gets one of its own rather than the run's shared one.
+const stack = await startStack({ ownEngine: true })
 t.teardown(() => stack.close())
 const api = new Api(stack)
 

@@ -124,17 +124,8 @@ export class EngineProcess extends EventEmitter<{ restarted: [pid: number]; exit
   }
 
   /** True when the REST API answers an authenticated request. */
-  async ready(): Promise<boolean> {
-    try {
-      const res = await fetch(`${this.url}/engine`, {
-        headers: { authorization: `Bearer ${this.options.token}` },
-        signal: AbortSignal.timeout(2000),
-      })
-      await res.body?.cancel()
-      return res.ok
-    } catch {
-      return false
-    }
+  ready(): Promise<boolean> {
+    return answers(this.url, this.options.token)
   }
 
   /** Resolves once the REST API answers (after a start or a restart); rejects after the timeout. */
@@ -268,6 +259,46 @@ export class EngineProcess extends EventEmitter<{ restarted: [pid: number]; exit
     if (!existsSync(this.pidFile)) return null
     const pid = Number((await readFile(this.pidFile, 'utf8')).trim())
     return pid && alive(pid) ? pid : null
+  }
+}
+
+/**
+ * An engine node someone else runs on this machine (ENGINE_URL: the service manager, or one node
+ * for a whole test run): this server uses it and waits for it, but never starts or stops it.
+ */
+export class RunningEngine {
+  constructor(readonly url: string, private readonly token: string) {}
+
+  async start(): Promise<void> {
+    await this.waitUntilReady()
+  }
+
+  async stop(): Promise<void> {
+    /* not ours to stop */
+  }
+
+  async crash(): Promise<void> {
+    throw new Error(`the engine at ${this.url} is not supervised by this server`)
+  }
+
+  async waitUntilReady(timeoutMs = 180_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (await answers(this.url, this.token)) return
+      await sleep(250)
+    }
+    throw new Error(`the engine at ${this.url} (ENGINE_URL) did not answer within ${Math.round(timeoutMs / 1000)} s: start it, or unset ENGINE_URL to let the server start its own`)
+  }
+}
+
+/** True when the engine's REST API at `url` answers a request with this credential. */
+async function answers(url: string, token: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/engine`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) })
+    await res.body?.cancel()
+    return res.ok
+  } catch {
+    return false
   }
 }
 

@@ -15,8 +15,18 @@ export async function createScratchDatabase(prefix: string): Promise<{ name: str
     name,
     url: url.toString(),
     async drop() {
-      await admin.raw(`drop database if exists ${name} with (force)`)
       await admin.destroy()
+      await dropDatabase(name)
     },
+  }
+}
+
+/** Drops a scratch database even while connections are open. */
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+  try {
+    await admin.raw(`drop database if exists ${name} with (force)`)
+  } finally {
+    await admin.destroy()
   }
 }

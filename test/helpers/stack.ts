@@ -1,7 +1,6 @@
 // Test harness: a fresh PostgreSQL database per test file and the server started on it through the
 // same startSystem() the README's start command uses, which starts and supervises the real engine.
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
@@ -9,28 +8,16 @@ import type { EngineNode } from '../../engine/index.ts'
 import { loadConfig } from '../../server/config.ts'
 import { startSystem } from '../../server/main.ts'
 import { createScratchDatabase } from './database.ts'
+import { freeRange } from './ports.ts'
+import { cleanSlate, runEngine, testJavaOptions } from './run-engine.ts'
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' })
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
-  })
-}
-
-async function freeRange(count: number): Promise<number> {
-  for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 20000)
-    const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))
-    if (checks.every(Boolean)) return base
-  }
-}
 
 export interface Stack {
   url: string
   port: number
   databaseUrl: string
-  /** The engine node the running server supervises. */
+  /** The engine node the running server uses (it supervises it unless it is the run's shared one). */
   readonly engine: EngineNode
   server: Awaited<ReturnType<typeof startSystem>> | null
   startServer(): Promise<void>
@@ -38,19 +25,24 @@ export interface Stack {
   close(): Promise<void>
 }
 
-/** Creates a database and starts the server (with its engine node) on it. */
-export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
+/**
+ * Starts the server on a clean database. Under tap the server uses the run's one engine node
+ * (run-engine.ts) and the run's database, wiped for this file; a file that stops or kills its
+ * engine asks for `ownEngine`, and then gets a scratch database and an engine node of its own, as
+ * does a file run on its own.
+ */
+export async function startStack(options: { env?: Record<string, string>; ownEngine?: boolean } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'gongwen-test-'))
-  const database = await createScratchDatabase('gw_test')
+  const shared = options.ownEngine ? null : await runEngine()
+  if (shared) await cleanSlate(shared)
+  const database = shared ? { url: shared.databaseUrl, drop: async () => {} } : await createScratchDatabase('gw_test')
   const databaseUrl = database.url
   const base = await freeRange(2)
   const port = base
   const config = loadConfig({
     PORT: String(port),
-    ENGINE_PORT: String(base + 1),
-    ENGINE_TOKEN: 'test-engine-token',
-    // Each test file starts its own engine node: start-up matters more than peak speed here.
-    ENGINE_JAVA_OPTS: '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC',
+    ...(shared ? { ENGINE_URL: shared.url, ENGINE_TOKEN: shared.token } : { ENGINE_PORT: String(base + 1), ENGINE_TOKEN: 'test-engine-token' }),
+    ENGINE_JAVA_OPTS: testJavaOptions.join(' '),
     DATABASE_URL: databaseUrl,
     GONGWEN_DATA_DIR: dir,
     AUTH_SECRET: 'test-secret',
