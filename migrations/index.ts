@@ -10,6 +10,8 @@ import * as statistics from './006-statistics.ts'
 import * as forms from './007-forms.ts'
 import * as unitProcesses from './008-unit-processes.ts'
 import * as engineInbox from './009-engine-inbox.ts'
+import * as loginSecurity from './010-login-security.ts'
+import * as recovery from './011-recovery.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -21,6 +23,8 @@ const migrations: Record<string, Knex.Migration> = {
   '007-forms': forms,
   '008-unit-processes': unitProcesses,
   '009-engine-inbox': engineInbox,
+  '010-login-security': loginSecurity,
+  '011-recovery': recovery,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,14 +4,17 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import type { LoginSettings } from './config.ts'
 import type { WorkflowEngine } from '../engine/port.ts'
 import authPlugin from './plugins/auth.ts'
 import errorPlugin from './plugins/errors.ts'
 import { registerSchemas } from './schemas.ts'
 import { Conversion } from './services/conversion.ts'
 import { Documents } from './services/documents.ts'
+import type { OutboundPolicy } from './notify/outbound.ts'
 import { Notifications } from './services/notifications.ts'
 import { Org } from './services/org.ts'
+import type { RetryPolicy } from './services/recovery.ts'
 import type { ProcessModels } from './services/process-models.ts'
 import { TaskActions } from './services/task-actions.ts'
 import { TaskCompletion } from './services/task-completion.ts'
@@ -32,6 +35,7 @@ import webRoutes from './routes/web.ts'
 import trackingRoutes from './routes/tracking.ts'
 import processAdminRoutes from './routes/process-admin.ts'
 import orgAdminRoutes from './routes/org-admin.ts'
+import deadLetterRoutes from './routes/dead-letters.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -41,8 +45,14 @@ export interface AppDeps {
   log: Logger
   authSecret: string
   tokenTtl: string
+  /** Login defences; the defaults of config.ts when absent. */
+  login?: LoginSettings
   bodyLimit: number
   dataDir: string
+  /** Backoff and dead letters of stored completions and outbox deliveries. */
+  retry?: RetryPolicy
+  /** What outbound calls (webhook, SMS gateway) may reach beyond public https:// addresses. */
+  outbound?: OutboundPolicy
 }
 
 export interface Services {
@@ -67,13 +77,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   const services: Services = {
     knex,
     engine,
-    org: new Org(knex),
+    org: new Org(knex, deps.login),
     documents,
     conversion: new Conversion(knex, engine, documents, models, forms, log),
     tasks: new TaskQueries(knex, models, forms, actions),
-    completion: new TaskCompletion(knex, engine, models, forms, log),
+    completion: new TaskCompletion(knex, engine, models, forms, log, deps.retry),
     actions,
-    notifications: new Notifications(knex, log),
+    notifications: new Notifications(knex, log, deps.retry, deps.outbound),
     forms,
     models,
     dataDir: deps.dataDir,
@@ -109,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(trackingRoutes, services)
   await app.register(processAdminRoutes, services)
   await app.register(orgAdminRoutes, services)
+  await app.register(deadLetterRoutes, services)
   await app.register(webRoutes, services)
   await app.register(fileRoutes, services)
   await app.register(notificationRoutes, services)

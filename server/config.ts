@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { parseAllowList } from './notify/outbound.ts'
 
 export interface Config {
   /** PORT — HTTP port of the server. Default 3000. */
@@ -32,6 +33,8 @@ export interface Config {
   authSecret: string
   /** TOKEN_TTL — lifetime of a login token. Default 12h. */
   tokenTtl: string
+  /** Login defences (see LoginSettings). */
+  login: LoginSettings
   /** BODY_LIMIT — largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit: number
   /** SEED_DEMO — load demo units and people on first start (true/false). Default true. */
@@ -40,6 +43,49 @@ export interface Config {
   chromiumPath: string
   /** LOG_LEVEL — pino level. Default info. */
   logLevel: string
+  /**
+   * OUTBOUND_ALLOW_HTTP — calls to addresses people type in (a unit's webhook and SMS gateway) may use
+   * plain http:// (true/false). Default false: https:// only.
+   */
+  outboundAllowHttp: boolean
+  /**
+   * OUTBOUND_ALLOW — comma-separated IP addresses, CIDR ranges and host names that those calls may
+   * reach although they are loopback, private, link-local, unique-local, CGNAT or otherwise not public,
+   * e.g. 10.20.0.0/16,sms.intranet.example. Default none: public addresses only.
+   */
+  outboundAllow: string[]
+  /** RETRY_BASE_MS — first retry delay of a stored completion or an outbox delivery; doubled per failure. Default 2000. */
+  retryBaseMs: number
+  /** RETRY_MAX_DELAY_MS — the longest delay between two retries of one item. Default 300000 (5 min). */
+  retryMaxDelayMs: number
+  /** RETRY_MAX_ATTEMPTS — failed attempts before an item becomes a dead letter (失败待处理). Default 10. */
+  retryMaxAttempts: number
+  /** PDF_CONCURRENCY — 笺 printed to PDF at once. Default 2. */
+  pdfConcurrency: number
+  /** PDF_QUEUE — prints that may wait for a free slot; beyond that the answer is 503 with Retry-After. Default 8. */
+  pdfQueue: number
+  /** PDF_TIMEOUT_MS — longest time one print may take. Default 30000. */
+  pdfTimeoutMs: number
+}
+
+export interface LoginSettings {
+  /** LOGIN_MAX_FAILURES — consecutive failed logins that lock a person's account. Default 5. */
+  maxFailures: number
+  /** LOGIN_LOCK_SECONDS — how long a locked account stays locked (a unit admin may unlock it earlier). Default 900. */
+  lockSeconds: number
+  /** LOGIN_ADDRESS_MAX_FAILURES — failed logins from one client address per window before it gets 429. Default 30. */
+  addressMaxFailures: number
+  /** LOGIN_ADDRESS_WINDOW_SECONDS — the window of LOGIN_ADDRESS_MAX_FAILURES. Default 900. */
+  addressWindowSeconds: number
+}
+
+/** A whole number ≥ 1 from the environment, or a start-up error naming the setting. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${raw}" is not a whole number of at least 1`)
+  return n
 }
 
 function persistentSecret(dataDir: string, name: string): string {
@@ -67,10 +113,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineJavaOpts: (env.ENGINE_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
     authSecret: env.AUTH_SECRET || persistentSecret(dataDir, 'auth-secret'),
     tokenTtl: env.TOKEN_TTL ?? '12h',
+    login: {
+      maxFailures: positive(env, 'LOGIN_MAX_FAILURES', 5),
+      lockSeconds: positive(env, 'LOGIN_LOCK_SECONDS', 15 * 60),
+      addressMaxFailures: positive(env, 'LOGIN_ADDRESS_MAX_FAILURES', 30),
+      addressWindowSeconds: positive(env, 'LOGIN_ADDRESS_WINDOW_SECONDS', 15 * 60),
+    },
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
     chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     logLevel: env.LOG_LEVEL ?? 'info',
+    outboundAllowHttp: (env.OUTBOUND_ALLOW_HTTP ?? 'false') === 'true',
+    outboundAllow: allowList('OUTBOUND_ALLOW', env.OUTBOUND_ALLOW ?? ''),
+    retryBaseMs: Number(env.RETRY_BASE_MS ?? 2000),
+    retryMaxDelayMs: Number(env.RETRY_MAX_DELAY_MS ?? 5 * 60 * 1000),
+    retryMaxAttempts: Number(env.RETRY_MAX_ATTEMPTS ?? 10),
+    pdfConcurrency: Number(env.PDF_CONCURRENCY ?? 2),
+    pdfQueue: Number(env.PDF_QUEUE ?? 8),
+    pdfTimeoutMs: Number(env.PDF_TIMEOUT_MS ?? 30_000),
   }
 }
 
@@ -86,4 +146,15 @@ function loopbackUrl(name: string, value: string): string {
     throw new Error(`${name}: ${value} is not on this machine's loopback (http://127.0.0.1:…); the engine's credential is only ever sent there`)
   }
   return value.replace(/\/+$/, '')
+}
+
+/** A comma-separated allow-list of addresses, ranges and host names, or a start-up error naming the setting. */
+function allowList(name: string, value: string): string[] {
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean)
+  try {
+    parseAllowList(entries)
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}; give e.g. 10.20.0.0/16,192.168.1.5,sms.intranet.example`)
+  }
+  return entries
 }

@@ -7,12 +7,15 @@ export const errors = {
   FIELD_FORBIDDEN: { status: 403, message: '此步骤无权修改该字段' },
   UNAUTHENTICATED: { status: 401, message: '请先登录或提供有效的 API 密钥' },
   LOGIN_FAILED: { status: 401, message: '用户名或密码错误' },
+  ACCOUNT_LOCKED: { status: 423, message: '账号已锁定，请稍后再试或请单位管理员解锁' },
   FORBIDDEN: { status: 403, message: '无权执行此操作' },
   NOT_FOUND: { status: 404, message: '未找到' },
   TASK_CLOSED: { status: 409, message: '该待办已办理或已被收回，不能重复办理' },
   BODY_TOO_LARGE: { status: 413, message: '请求体过大' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: '不支持该文件类型' },
+  TOO_MANY_REQUESTS: { status: 429, message: '请求过于频繁，请稍后再试' },
   ENGINE_UNAVAILABLE: { status: 503, message: '流程引擎暂不可用，请稍后重试' },
+  BUSY: { status: 503, message: '服务器繁忙，请稍后重试' },
   INTERNAL: { status: 500, message: '服务器内部错误，请联系管理员并提供请求编号' },
 } as const
 
@@ -34,6 +37,9 @@ export class AppError extends Error {
     super(message ?? errors[code].message, options)
     this.statusCode = errors[code].status
   }
+
+  /** Seconds after which the request may succeed; sent as Retry-After (with BUSY). */
+  retryAfter?: number
 }
 
 export const fail = (code: ErrorCode, message?: string, details?: FieldProblem[]) => new AppError(code, message, details)

@@ -43,14 +43,16 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     closers.push(['engine client', () => engine.close()])
 
     progress('部署各单位的流程')
-    const forms = new Forms(join(root, 'forms'), { chromiumPath: config.chromiumPath })
+    const forms = new Forms(join(root, 'forms'), { chromiumPath: config.chromiumPath, pdf: { concurrency: config.pdfConcurrency, queue: config.pdfQueue, timeoutMs: config.pdfTimeoutMs } })
     closers.push(['pdf printer', () => forms.close()])
     await forms.sync(db.knex)
     const models = new ProcessModels(db.knex, engine, log)
     await models.deployAll(join(root, 'processes'), forms)
     const { app, services } = await buildApp({
       knex: db.knex, engine, models, forms, log,
-      authSecret: config.authSecret, tokenTtl: config.tokenTtl, bodyLimit: config.bodyLimit, dataDir: config.dataDir,
+      authSecret: config.authSecret, tokenTtl: config.tokenTtl, login: config.login, bodyLimit: config.bodyLimit, dataDir: config.dataDir,
+      retry: { baseMs: config.retryBaseMs, maxDelayMs: config.retryMaxDelayMs, maxAttempts: config.retryMaxAttempts },
+      outbound: { allowHttp: config.outboundAllowHttp, allow: config.outboundAllow },
     })
     await app.listen({ port: config.port, host: config.host })
     closers.push(['http server', () => app.close()])
@@ -58,7 +60,7 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     services.completion.startRetryLoop()
     services.notifications.start()
     const moves = setInterval(() => services.actions.recoverMoves().catch((err) => log.warn({ err }, 'could not settle unfinished moves')), 10_000)
-    closers.push(['workers', async () => { clearInterval(moves); services.completion.stopRetryLoop(); await services.notifications.stop(); await engine.stopWorkers() }])
+    closers.push(['workers', async () => { clearInterval(moves); await services.completion.stopRetryLoop(); await services.notifications.stop(); await engine.stopWorkers() }])
     return { app, services, knex: db.knex, engine, engineNode: node, shutdown }
   } catch (err) {
     await shutdown()

@@ -4,7 +4,8 @@ import t from 'tap'
 import { startBrowser } from './helpers/browser.ts'
 import { Api, startStack } from './helpers/stack.ts'
 
-const stack = await startStack()
+// The settings page saves a webhook on this machine over http://, which the operator must allow.
+const stack = await startStack({ env: { OUTBOUND_ALLOW: '127.0.0.1', OUTBOUND_ALLOW_HTTP: 'true' } })
 const ui = await startBrowser(stack)
 t.teardown(async () => {
   await ui.close()

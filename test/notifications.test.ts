@@ -10,7 +10,9 @@ import { Api, draft, inbox, startFawen, startStack, waitFor } from './helpers/st
 // Each instance claims at most this many outbox rows at once (read when a Notifications is built).
 const BATCH = 10
 process.env.NOTIFY_BATCH = String(BATCH)
-const stack = await startStack()
+// The receivers here are plain http:// on this machine, which the outbound guard refuses unless allowed.
+const outbound = { allowHttp: true, allow: ['127.0.0.1'] }
+const stack = await startStack({ env: { OUTBOUND_ALLOW: '127.0.0.1', OUTBOUND_ALLOW_HTTP: 'true' } })
 t.teardown(() => stack.close())
 const api = new Api(stack)
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' })
@@ -161,7 +163,7 @@ t.test('enqueueForTask in the caller’s transaction: a repeat queues nothing, a
 t.test('three instances on one database deliver 20 notifications to a slow webhook, each exactly once', async (t) => {
   const slow = await receiver(() => sleep(1000).then(() => 200))
   t.equal((await setChannels(slow.url, null)).status, 200)
-  const extra = [new Notifications(server().knex, log), new Notifications(server().knex, log)]
+  const extra = [new Notifications(server().knex, log, undefined, outbound), new Notifications(server().knex, log, undefined, outbound)]
   extra.forEach((n) => n.start())
   const instances = [server().services.notifications, ...extra]
 

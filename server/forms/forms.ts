@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { Knex } from 'knex'
 import { fail } from '../errors.ts'
 import { compileForm, hashSource, inline, type FormSource, type FormVersion, type Schema } from './compile.ts'
-import { PdfPrinter } from './pdf.ts'
+import { PdfPrinter, type PrintLimits } from './pdf.ts'
 import { problems } from './problems.ts'
 import { renderJian, type JianContext } from './render.ts'
 
@@ -49,8 +49,8 @@ export class Forms {
   private synced = false
 
   /** `chromiumPath`: the browser that prints PDFs (default /usr/bin/chromium, Debian's package). */
-  constructor(readonly dir: string, options: { chromiumPath?: string } = {}) {
-    this.printer = new PdfPrinter(options.chromiumPath)
+  constructor(readonly dir: string, options: { chromiumPath?: string; pdf?: Partial<PrintLimits> } = {}) {
+    this.printer = new PdfPrinter(options.chromiumPath, options.pdf)
     const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '')
     const commonText = read('common.schema.json') || '{}'
     this.css = read('jian.css')

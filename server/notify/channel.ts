@@ -1,5 +1,6 @@
 // What a notification channel is: one file per channel (webhook.ts, sms.ts) implements Channel.
 // The in-app channel needs no adapter: the notifications row is the delivery.
+import type { Outbound } from './outbound.ts'
 
 /** A notification as the outside world sees it. */
 export interface Message {
@@ -25,22 +26,25 @@ export interface Delivery {
   payload: unknown
 }
 
+export interface SendOptions {
+  idempotencyKey: string
+  timeoutMs: number
+  /** The only way out: checks the address on every call (see outbound.ts). */
+  outbound: Outbound
+}
+
 export interface Channel {
   readonly name: string
   /** The delivery to queue for this message, or null when the unit or person has not set the channel up. */
   prepare(message: Message, reach: Reach): Delivery | null
-  /** Delivers once; throws unless the receiver accepted it. */
-  send(delivery: Delivery, options: { idempotencyKey: string; timeoutMs: number }): Promise<void>
+  /** Delivers once; throws unless the receiver accepted it (a PermanentFailure when retrying cannot help). */
+  send(delivery: Delivery, options: SendOptions): Promise<void>
 }
 
-/** POSTs JSON and accepts any 2xx; the Idempotency-Key lets the receiver drop a repeat. */
-export async function postJson(url: string, body: unknown, options: { idempotencyKey: string; timeoutMs: number }): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': options.idempotencyKey },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(options.timeoutMs),
-  })
-  const text = await res.text().catch(() => '')
-  if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`)
+/**
+ * POSTs JSON through the outbound guard and accepts any 2xx; the Idempotency-Key lets the receiver
+ * drop a repeat. A refused address or a redirect throws a PermanentFailure.
+ */
+export async function postJson(url: string, body: unknown, options: SendOptions): Promise<void> {
+  await options.outbound.postJson(url, body, { headers: { 'idempotency-key': options.idempotencyKey }, timeoutMs: options.timeoutMs })
 }

@@ -1,5 +1,7 @@
 // Authentication: a signed login token (Authorization: Bearer) for people, X-API-Key for
-// integrators. Every route needs one unless it declares config.public.
+// integrators. Every route needs one unless it declares config.public. Tokens are HS256 only and
+// must carry an expiry; each carries its person's token version, checked against the database on
+// every request, so raising the version (password change, logout, an admin) revokes them.
 import fastifyJwt from '@fastify/jwt'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -16,8 +18,22 @@ declare module 'fastify' {
   }
 }
 
+/** The claims of a login token. */
+export interface TokenClaims {
+  sub: string
+  /** The person's token version when it was issued. */
+  ver: number
+  jti: string
+  iat: number
+  exp: number
+}
+
 export default fp(async function auth(app: FastifyInstance, opts: { secret: string; tokenTtl: string; org: Org }) {
-  await app.register(fastifyJwt, { secret: opts.secret, sign: { expiresIn: opts.tokenTtl } })
+  await app.register(fastifyJwt, {
+    secret: opts.secret,
+    sign: { algorithm: 'HS256', expiresIn: opts.tokenTtl },
+    verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'ver', 'jti', 'iat', 'exp'] },
+  })
   app.decorateRequest('principal', null as unknown as Principal)
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const url = req.routeOptions.url
@@ -28,12 +44,13 @@ export default fp(async function auth(app: FastifyInstance, opts: { secret: stri
       return
     }
     if (!req.headers.authorization) throw fail('UNAUTHENTICATED')
-    let payload: { sub: string }
+    let claims: TokenClaims
     try {
-      payload = await req.jwtVerify<{ sub: string }>()
+      claims = await req.jwtVerify<TokenClaims>()
     } catch {
       throw fail('UNAUTHENTICATED', '登录已失效，请重新登录')
     }
-    req.principal = await opts.org.principal(payload.sub, 'web')
+    if (typeof claims.sub !== 'string' || !Number.isInteger(claims.ver)) throw fail('UNAUTHENTICATED', '登录已失效，请重新登录')
+    req.principal = await opts.org.principal(claims.sub, 'web', claims.ver)
   })
 })

@@ -26,7 +26,9 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       req.log.error({ err }, 'unhandled error')
       appErr = new AppError('INTERNAL')
     }
-    if (appErr.statusCode >= 500) req.log.error({ err: appErr, cause: appErr.cause }, appErr.message)
+    if (appErr.code === 'BUSY') req.log.warn({ err: appErr, retryAfter: appErr.retryAfter }, appErr.message)
+    else if (appErr.statusCode >= 500) req.log.error({ err: appErr, cause: appErr.cause }, appErr.message)
+    if (appErr.retryAfter !== undefined) reply.header('retry-after', String(appErr.retryAfter))
     reply.status(appErr.statusCode).send({
       statusCode: appErr.statusCode,
       code: appErr.code,

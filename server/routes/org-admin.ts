@@ -1,5 +1,6 @@
 // The unit admin's directory: departments (list, add, rename) and people (list, add, change
-// name, department, roles or password). Unit admins only; another unit's rows answer 404.
+// name, department, roles or password, unlock, revoke their login tokens). Unit admins only;
+// another unit's rows answer 404.
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../app.ts'
 import { errorResponses } from '../schemas.ts'
@@ -9,7 +10,7 @@ const name = { type: 'string', minLength: 1, maxLength: 50, pattern: '\\S', desc
 const id = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } }
 const department = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, peopleCount: { type: 'integer' } } }
 const roles = { type: 'array', maxItems: 10, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 40 }, description: `角色：${Object.entries(roleNames).map(([k, v]) => `${k}（${v}）`).join('、')}` }
-const password = { type: 'string', minLength: 8, maxLength: 72, description: '登录密码，至少 8 位' }
+const password = { type: 'string', minLength: 8, maxLength: 72, description: '登录密码，至少 8 位，并须符合本单位的密码规则' }
 const person = {
   type: 'object',
   properties: {
@@ -17,6 +18,7 @@ const person = {
     departmentId: { type: ['string', 'null'] }, department: { type: ['string', 'null'] },
     roles: { type: 'array', items: { type: 'string' } },
     integrator: { type: 'boolean', description: '集成方接口账号（用 API 密钥，不能登录）' },
+    lockedUntil: { type: ['string', 'null'], format: 'date-time', description: '因连续密码错误锁定至此时；null 为未锁定' },
   },
 }
 
@@ -64,11 +66,19 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex }) => {
 
   app.patch<{ Params: { id: string }; Body: Partial<Omit<PersonInput, 'username'>> }>('/admin/people/:id', {
     schema: {
-      tags: ['admin'], summary: '修改人员的姓名、科室、角色（整组替换）或密码（单位管理员）', params: id,
+      tags: ['admin'], summary: '修改人员的姓名、科室、角色（整组替换）或密码（单位管理员）；改密码即解锁账号并使其原有登录令牌失效', params: id,
       body: { type: 'object', minProperties: 1, additionalProperties: false, properties: { name, departmentId: { type: 'string', minLength: 1, maxLength: 100 }, roles, password } },
       response: { 200: person, ...errorResponses },
     },
-  }, async (req) => org.updatePerson(req.principal, req.params.id, { ...req.body, name: req.body.name === undefined ? undefined : trim(req.body.name) }))
+  }, async (req) => org.updatePerson(req.principal, req.params.id, { ...req.body, name: req.body.name === undefined ? undefined : trim(req.body.name) }, { ip: req.ip, log: req.log }))
+
+  app.post<{ Params: { id: string } }>('/admin/people/:id/unlock', {
+    schema: { tags: ['admin'], summary: '解锁因连续密码错误被锁定的账号（单位管理员）', params: id, response: { 200: person, ...errorResponses } },
+  }, async (req) => org.unlock(req.principal, req.params.id, { ip: req.ip, log: req.log }))
+
+  app.post<{ Params: { id: string } }>('/admin/people/:id/revoke-sessions', {
+    schema: { tags: ['admin'], summary: '使该人员的所有登录令牌失效，须重新登录（单位管理员）', params: id, response: { 200: person, ...errorResponses } },
+  }, async (req) => org.revokeSessions(req.principal, req.params.id, { ip: req.ip, log: req.log }))
 }
 
 export default routes

@@ -5,8 +5,10 @@ import type { Logger } from 'pino'
 import { fail } from '../errors.ts'
 import { channels } from '../notify/index.ts'
 import { notificationText, type NotificationKind } from '../notify/messages.ts'
+import { Outbound, type OutboundPolicy } from '../notify/outbound.ts'
 import { OutboxWorker } from '../notify/outbox-worker.ts'
 import type { Principal } from './principal.ts'
+import { defaultRetryPolicy, type RetryPolicy } from './recovery.ts'
 
 export type { NotificationKind } from '../notify/messages.ts'
 
@@ -18,19 +20,26 @@ const listColumns = ['id', 'kind', 'task_key as taskKey', 'document_id as docume
 
 export class Notifications {
   private readonly worker: OutboxWorker
+  /** The guard every outbound call goes through; also checks addresses when they are saved. */
+  readonly outbound: Outbound
 
   constructor(
     private readonly knex: Knex,
     private readonly log: Logger,
+    retry: RetryPolicy = defaultRetryPolicy,
+    /** OUTBOUND_ALLOW_HTTP and OUTBOUND_ALLOW; by default public https:// addresses only. */
+    outbound: OutboundPolicy = { allowHttp: false, allow: [] },
   ) {
     const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
+    this.outbound = new Outbound(outbound)
     this.worker = new OutboxWorker(knex, log.child({ component: 'notifications' }), channels, {
       pollMs: env('NOTIFY_POLL_MS', 500),
       batch: env('NOTIFY_BATCH', 10),
       timeoutMs: env('NOTIFY_TIMEOUT_MS', 10_000),
-      retryBaseMs: env('NOTIFY_RETRY_BASE_MS', 1000),
-      maxAttempts: env('NOTIFY_MAX_ATTEMPTS', 10),
-    })
+      retryBaseMs: env('NOTIFY_RETRY_BASE_MS', retry.baseMs),
+      maxAttempts: env('NOTIFY_MAX_ATTEMPTS', retry.maxAttempts),
+      maxDelayMs: retry.maxDelayMs,
+    }, this.outbound)
   }
 
   start(): void {
@@ -137,12 +146,24 @@ export class Notifications {
     return { webhookUrl: unit.webhook_url, smsGatewayUrl: unit.sms_gateway_url }
   }
 
-  /** The unit admin sets (or clears with null) where the unit's notifications go. */
+  /**
+   * The unit admin sets (or clears with null) where the unit's notifications go. Each address must
+   * be one the outbound guard lets the server call now: https:// (unless the operator allows
+   * http://), and a host that resolves, to public addresses only (unless the operator allows it).
+   * The guard checks again on every send.
+   */
   async updateSettings(p: Principal, input: { webhookUrl: string | null; smsGatewayUrl: string | null }) {
     requireUnitAdmin(p)
-    const problems = (['webhookUrl', 'smsGatewayUrl'] as const)
-      .filter((field) => input[field] !== null && !isHttpUrl(input[field]!))
-      .map((field) => ({ field, message: `${field}：须为以 http:// 或 https:// 开头的完整网址` }))
+    const fields = (['webhookUrl', 'smsGatewayUrl'] as const).filter((field) => input[field] !== null)
+    const found = await Promise.all(fields.map(async (field) => {
+      const url = input[field]!
+      const problem = isHttpUrl(url) ? await this.outbound.problem(url) : '须为以 http:// 或 https:// 开头的完整网址'
+      return problem ? [{ field, message: `${field}：${problem}` }] : []
+    }))
+    const problems = found.flat()
+    if (problems.some((d) => d.message.includes('不允许向'))) {
+      this.log.warn({ unitId: p.unitId, by: p.userId, problems }, 'notification settings refused: an internal address')
+    }
     if (problems.length > 0) throw fail('VALIDATION', `通知设置不符合要求：${problems.map((d) => d.message).join('；')}`, problems)
     await this.knex('units').where({ id: p.unitId }).update({ webhook_url: input.webhookUrl, sms_gateway_url: input.smsGatewayUrl })
     this.log.info({ unitId: p.unitId, by: p.userId }, 'notification settings changed')

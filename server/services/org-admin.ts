@@ -1,10 +1,13 @@
-// A unit admin keeps the unit's departments and people (with their roles and passwords); every
-// read and change stays inside the admin's unit.
+// A unit admin keeps the unit's departments and people (with their roles and passwords), unlocks
+// a locked account and revokes a person's login tokens; every read and change stays inside the
+// admin's unit.
 import { randomUUID } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import type { Knex } from 'knex'
 import { fail } from '../errors.ts'
+import type { LoginContext } from './org.ts'
 import type { Principal } from './principal.ts'
+import { checkPassword } from './unit-settings.ts'
 
 /** Roles a person may hold, with their names in the UI. */
 export const roleNames: Record<string, string> = {
@@ -62,6 +65,7 @@ export class OrgAdmin {
         'u.id', 'u.username', 'u.name', 'u.department_id as departmentId', 'd.name as department',
         this.knex.raw(`coalesce((select array_agg(role order by role) from user_roles r where r.user_id = u.id), '{}') as roles`),
         this.knex.raw('exists (select 1 from api_keys k where k.user_id = u.id) as integrator'),
+        this.knex.raw('case when u.locked_until > now() then u.locked_until end as "lockedUntil"'),
       )
     if (id) q.where('u.id', id)
     return q
@@ -71,6 +75,7 @@ export class OrgAdmin {
     admin(p)
     checkRoles(input.roles)
     await this.department(p, input.departmentId, 'departmentId')
+    await checkPassword(this.knex, p.unitId, input.password, 'password')
     // Usernames are global (they log in without naming a unit), and a person's id is the username.
     const taken = await this.knex('users').where({ username: input.username }).orWhere({ id: input.username }).first('id')
     if (taken) throw fail('VALIDATION', '该用户名已被使用', [{ field: 'username', message: `用户名“${input.username}”已被使用，请换一个` }])
@@ -82,8 +87,11 @@ export class OrgAdmin {
     return (await this.people(p, input.username))[0]
   }
 
-  /** Changes name, department, roles (the whole list) or password; absent fields stay. */
-  async updatePerson(p: Principal, id: string, input: Partial<Omit<PersonInput, 'username'>>) {
+  /**
+   * Changes name, department, roles (the whole list) or password; absent fields stay. A new
+   * password also unlocks the account and revokes every login token the person holds.
+   */
+  async updatePerson(p: Principal, id: string, input: Partial<Omit<PersonInput, 'username'>>, ctx?: LoginContext) {
     admin(p)
     const [person] = await this.people(p, id)
     if (!person) throw fail('NOT_FOUND', '未找到该人员')
@@ -95,18 +103,38 @@ export class OrgAdmin {
     }
     if (input.departmentId) await this.department(p, input.departmentId, 'departmentId')
     if (input.password && person.integrator) throw fail('VALIDATION', '接口账号不能设置密码', [{ field: 'password', message: '接口账号用 API 密钥访问，不能登录' }])
+    if (input.password) await checkPassword(this.knex, p.unitId, input.password, 'password')
     const hash = input.password ? await bcrypt.hash(input.password, 10) : null
     await this.knex.transaction(async (trx) => {
       const patch: Record<string, unknown> = {}
       if (input.name) patch.name = input.name
       if (input.departmentId) patch.department_id = input.departmentId
-      if (hash) patch.password_hash = hash
+      if (hash) Object.assign(patch, { password_hash: hash, failed_logins: 0, locked_until: null, token_version: trx.raw('token_version + 1') })
       if (Object.keys(patch).length) await trx('users').where({ id, unit_id: p.unitId }).update(patch)
       if (input.roles) {
         await trx('user_roles').where({ user_id: id }).delete()
         if (input.roles.length) await trx('user_roles').insert([...new Set(input.roles)].map((role) => ({ user_id: id, role })))
       }
     })
+    if (hash) ctx?.log.info({ userId: id, ip: ctx.ip, reason: 'password-set-by-admin', by: p.userId }, 'sessions revoked')
+    return (await this.people(p, id))[0]
+  }
+
+  /** Unlocks an account locked by failed logins (its count starts again). */
+  async unlock(p: Principal, id: string, ctx: LoginContext) {
+    admin(p)
+    const [row] = await this.knex('users').where({ id, unit_id: p.unitId }).update({ failed_logins: 0, locked_until: null }, ['id'])
+    if (!row) throw fail('NOT_FOUND', '未找到该人员')
+    ctx.log.info({ userId: id, ip: ctx.ip, reason: 'unlocked-by-admin', by: p.userId }, 'account unlocked')
+    return (await this.people(p, id))[0]
+  }
+
+  /** Revokes every login token the person holds: they must log in again. */
+  async revokeSessions(p: Principal, id: string, ctx: LoginContext) {
+    admin(p)
+    const [row] = await this.knex('users').where({ id, unit_id: p.unitId }).update({ token_version: this.knex.raw('token_version + 1') }, ['id'])
+    if (!row) throw fail('NOT_FOUND', '未找到该人员')
+    ctx.log.info({ userId: id, ip: ctx.ip, reason: 'revoked-by-admin', by: p.userId }, 'sessions revoked')
     return (await this.people(p, id))[0]
   }
 

@@ -3,6 +3,9 @@
 // submission — the task's state, the 笺 changes and the routing-log entry — inside the engine's
 // own transaction, so the step move and our record commit together, once. Nothing entered is
 // lost when the engine or the server fails in between: a retry loop sends what is still stored.
+// Each stored completion retries on its own backoff; one the engine keeps refusing becomes a dead
+// letter after the last attempt (the row stays 'completing', stuck, with the whole submission) for
+// the unit admin to retry or discard. An engine outage delays but never dead-letters a completion.
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine/port.ts'
@@ -10,6 +13,7 @@ import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
+import { backoffMs, defaultRetryPolicy, SlotRunner, withTimeout, type RetryPolicy } from './recovery.ts'
 import { canAct } from './tasks.ts'
 
 export interface CompletionInput {
@@ -27,8 +31,31 @@ export interface CompletionResult {
   nextHandler: string | null
 }
 
+/** What one attempt to hand a stored completion to the engine came to. */
+type Attempt =
+  | { outcome: 'done' }
+  /** The task left the flow without this completion (撤回, 退回, cancelled); the row is settled. */
+  | { outcome: 'gone' }
+  /** The engine did not answer, or a concurrent change won: the same completion may be sent again. */
+  | { outcome: 'outage'; error: string }
+  /** The engine ran the completion and refused it. */
+  | { outcome: 'refused'; error: string; cause: EngineError }
+
+interface StoredCompletion {
+  task_key: string
+  engine_variables: Record<string, unknown>
+  completion_attempts: number
+}
+
+/** Completions the retry loop sends at once. */
+const RETRY_CONCURRENCY = 4
+/** A completion being sent is leased for this long (the engine client gives up after 15 s, retrying conflicts). */
+const LEASE_MS = 30_000
+/** One attempt's time limit, within the lease. */
+const ATTEMPT_TIMEOUT_MS = 20_000
+
 export class TaskCompletion {
-  private retryTimer: NodeJS.Timeout | null = null
+  private readonly runner: SlotRunner<StoredCompletion>
 
   constructor(
     private readonly knex: Knex,
@@ -36,7 +63,12 @@ export class TaskCompletion {
     private readonly models: ProcessModels,
     private readonly forms: Forms,
     private readonly log: Logger,
-  ) {}
+    private readonly retry: RetryPolicy = defaultRetryPolicy,
+  ) {
+    this.runner = new SlotRunner((n) => this.claimDue(n), (row) => this.resend(row), {
+      concurrency: RETRY_CONCURRENCY, pollMs: Math.min(1000, retry.baseMs), log, what: 'completion retry loop',
+    })
+  }
 
   async complete(p: Principal, taskKey: string, input: CompletionInput, idempotencyKey: string | null): Promise<CompletionResult> {
     const claimed = await this.knex.transaction(async (trx) => {
@@ -78,6 +110,11 @@ export class TaskCompletion {
           engine_variables: JSON.stringify(variables),
           blank_signature: blankSignature,
           submitted_at: new Date(),
+          // Leased to this request while it calls the engine; the retry loop takes over after that.
+          completion_attempts: 0,
+          completion_error: null,
+          completion_dead_at: null,
+          completion_next_at: trx.raw(`now() + ? * interval '1 millisecond'`, [LEASE_MS]),
         })
       return { documentId: task.document_id as string, route: route.name, nextHandler, variables }
     })
@@ -87,33 +124,40 @@ export class TaskCompletion {
       return { taskKey, documentId: t.document_id, state: t.state === 'completed' ? 'completed' : 'pending', route: t.route, nextHandler: t.next_handler }
     }
     const result: CompletionResult = { taskKey, documentId: claimed.documentId, state: 'completed', route: claimed.route, nextHandler: claimed.nextHandler }
-    const outcome = await this.submit(taskKey, claimed.variables)
-    if (outcome === 'pending') return { ...result, state: 'pending' }
-    if (outcome === 'gone') throw fail('TASK_CLOSED', '流程已不在此步骤（可能已被撤销），本次办理未生效')
+    const attempt = await this.send(taskKey, claimed.variables)
+    if (attempt.outcome === 'outage') {
+      this.log.warn({ taskKey, err: attempt.error }, 'engine unavailable; the completion is saved and will be retried')
+      await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({
+        completion_error: attempt.error, completion_next_at: this.knex.raw(`now() + ? * interval '1 millisecond'`, [this.retry.baseMs]),
+      })
+      return { ...result, state: 'pending' }
+    }
+    if (attempt.outcome === 'gone') throw fail('TASK_CLOSED', '流程已不在此步骤（可能已被撤销），本次办理未生效')
+    if (attempt.outcome === 'refused') {
+      // Refused while the handler waits for the answer: reopen the task so they can act again (the
+      // form still holds what they entered).
+      await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({ state: 'open', completed_by: null, submitted_at: null, idempotency_key: null, completion_next_at: null })
+      throw new AppError('ENGINE_UNAVAILABLE', `流程引擎拒绝了本次办理：${attempt.error}`, undefined, { cause: attempt.cause })
+    }
     return result
   }
 
-  /** Sends the stored submission to the engine; 'pending' leaves it for the retry loop. */
-  private async submit(taskKey: string, variables: Record<string, unknown>): Promise<'done' | 'pending' | 'gone'> {
+  /** Sends the stored submission to the engine once. */
+  private async send(taskKey: string, variables: Record<string, unknown>): Promise<Attempt> {
     try {
       await this.engine.completeTask(taskKey, variables)
-      return 'done'
+      return { outcome: 'done' }
     } catch (err) {
       if (!(err instanceof EngineError)) throw err
-      if (err.kind === 'unavailable' || err.kind === 'conflict') {
-        this.log.warn({ taskKey, err: err.message }, 'engine unavailable; the completion is saved and will be retried')
-        return 'pending'
-      }
+      if (err.kind === 'unavailable' || err.kind === 'conflict') return { outcome: 'outage', error: err.message }
       if (err.kind === 'not_found') {
         // Completed by an earlier attempt whose answer was lost, or ended by a move (撤回, 退回).
         const row = await this.knex('tasks').where({ task_key: taskKey }).first('state')
-        if (row?.state === 'completed') return 'done'
+        if (row?.state === 'completed') return { outcome: 'done' }
         await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({ state: 'canceled', closed_at: new Date() })
-        return 'gone'
+        return { outcome: 'gone' }
       }
-      // Refused outright: reopen the task so the handler can act again.
-      await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({ state: 'open', completed_by: null, submitted_at: null, idempotency_key: null })
-      throw new AppError('ENGINE_UNAVAILABLE', `流程引擎拒绝了本次办理：${err.message}`, undefined, { cause: err })
+      return { outcome: 'refused', error: err.message, cause: err }
     }
   }
 
@@ -143,37 +187,61 @@ export class TaskCompletion {
     return previous?.completed_by ?? null
   }
 
-  /** Retries completions the engine did not take (outage, crash) until the engine settles them. */
-  startRetryLoop(intervalMs = 2000): void {
-    const tick = async () => {
-      try {
-        const stuck = await this.knex('tasks')
-          .where({ state: 'completing' })
-          .andWhere('submitted_at', '<', new Date(Date.now() - intervalMs))
-          .orderBy('submitted_at')
-          .limit(50)
-          .select('task_key', 'engine_variables')
-        for (const t of stuck) {
-          const outcome = await this.submit(t.task_key, t.engine_variables).catch((err) => {
-            this.log.warn({ err, taskKey: t.task_key }, 'retrying a saved completion failed')
-            return 'pending' as const
-          })
-          if (outcome === 'gone') {
-            // The engine ended the task without this completion; its delete listener settled the row.
-            this.log.warn({ taskKey: t.task_key }, 'a saved completion found its task gone from the flow')
-          }
-        }
-      } catch (err) {
-        this.log.warn({ err }, 'completion retry loop could not read the inbox')
-      } finally {
-        if (this.retryTimer) this.retryTimer = setTimeout(tick, intervalMs)
-      }
-    }
-    this.retryTimer = setTimeout(tick, intervalMs)
+  /** Retries the stored completions the engine did not take (outage, crash, refusal), each on its own backoff. */
+  startRetryLoop(): void {
+    this.runner.start()
   }
 
-  stopRetryLoop(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer)
-    this.retryTimer = null
+  async stopRetryLoop(): Promise<void> {
+    await this.runner.stop()
+  }
+
+  /** Leases up to `n` due stored completions, the longest due first (other servers skip them meanwhile). */
+  private async claimDue(n: number): Promise<StoredCompletion[]> {
+    const { rows } = await this.knex.raw<{ rows: StoredCompletion[] }>(
+      `update tasks t set completion_next_at = now() + ? * interval '1 millisecond'
+         from (select task_key from tasks
+                where state = 'completing' and completion_dead_at is null and (completion_next_at is null or completion_next_at <= now())
+                order by completion_next_at nulls first, task_key limit ? for update skip locked) due
+        where t.task_key = due.task_key
+       returning t.task_key, t.engine_variables, t.completion_attempts`,
+      [LEASE_MS, n],
+    )
+    return rows
+  }
+
+  /** One retry of a stored completion, within its time limit; records the outcome on the row. */
+  private async resend(row: StoredCompletion): Promise<void> {
+    const log = this.log.child({ taskKey: row.task_key })
+    const attempt = await withTimeout(this.send(row.task_key, row.engine_variables), ATTEMPT_TIMEOUT_MS, 'completing the task in the engine')
+      .catch((err): Attempt => ({ outcome: 'outage', error: err instanceof Error ? err.message : String(err) }))
+    // Fenced on the attempt this lease was for: a row retried or discarded meanwhile is left alone.
+    const stored = () => this.knex('tasks').where({ task_key: row.task_key, state: 'completing', completion_attempts: row.completion_attempts }).whereNull('completion_dead_at')
+    const later = (ms: number) => this.knex.raw(`now() + ? * interval '1 millisecond'`, [ms])
+    switch (attempt.outcome) {
+      case 'done':
+        log.info({ attempts: row.completion_attempts + 1 }, 'a saved completion reached the engine')
+        return
+      case 'gone':
+        // The engine ended the task without this completion; its delete listener settled the row.
+        log.warn('a saved completion found its task gone from the flow')
+        return
+      case 'outage':
+        // Not the completion's fault: try again soon, without counting towards the dead letter.
+        await stored().update({ completion_error: attempt.error, completion_next_at: later(this.retry.baseMs) })
+        log.debug({ err: attempt.error }, 'retrying a saved completion failed: the engine is unavailable')
+        return
+      case 'refused': {
+        const attempts = row.completion_attempts + 1
+        if (attempts >= this.retry.maxAttempts) {
+          await stored().update({ completion_attempts: attempts, completion_error: attempt.error, completion_dead_at: this.knex.fn.now() })
+          log.error({ attempts, err: attempt.error }, 'a saved completion given up after the last attempt: a dead letter for the unit admin')
+        } else {
+          const delay = backoffMs(this.retry, attempts)
+          await stored().update({ completion_attempts: attempts, completion_error: attempt.error, completion_next_at: later(delay) })
+          log.warn({ attempts, err: attempt.error, retryInMs: delay }, 'the engine refused a saved completion; will retry')
+        }
+      }
+    }
   }
 }

@@ -138,6 +138,12 @@ export class TaskQueries {
       form: view,
       routes,
       returnTargets: task.state === 'open' ? await this.actions.returnTargets(task) : [],
+      // A saved completion the engine kept refusing: stuck until the unit admin retries or discards it.
+      stuck: task.state === 'completing' && task.completion_dead_at !== null,
+      // What was submitted before that completion was discarded: offered to the handler as a draft.
+      savedSubmission: task.state === 'open' && task.route
+        ? { route: task.route, nextHandler: task.next_handler, opinion: task.opinion, data: task.form_data ?? {} }
+        : null,
       deadline: task.deadline,
       light: task.light,
       document: {

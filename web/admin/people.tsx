@@ -1,10 +1,11 @@
 // 人员: the unit's people with department and roles; add a person (username, name, department,
-// initial password, roles); change a person's name, department, roles or password.
+// initial password, roles); change a person's name, department, roles or password; unlock an
+// account locked by failed logins; end a person's login sessions (强制下线).
 import { useState } from 'preact/hooks'
 import { useAction } from './use-action.ts'
 import { Notice, Problem, fieldError } from '../components/shell.tsx'
 import { post, patch } from '../lib/api.ts'
-import { roleLabels } from '../lib/format.ts'
+import { formatTime, roleLabels } from '../lib/format.ts'
 import type { Department } from './departments.tsx'
 
 export interface Person {
@@ -15,6 +16,8 @@ export interface Person {
   department: string | null
   roles: string[]
   integrator: boolean
+  /** Locked by failed logins until then; null when not locked. */
+  lockedUntil: string | null
 }
 
 interface Draft {
@@ -59,6 +62,8 @@ export function People({ people, departments, onChange }: { people: Person[]; de
     const body = password ? { ...rest, password } : rest
     if (await run(() => patch(`/admin/people/${encodeURIComponent(id)}`, body), `已保存“${editing.name.trim()}”`)) setEditing(null)
   }
+  const unlock = (p: Person) => run(() => post(`/admin/people/${encodeURIComponent(p.id)}/unlock`), `已解锁“${p.name}”的账号`)
+  const revoke = (p: Person) => run(() => post(`/admin/people/${encodeURIComponent(p.id)}/revoke-sessions`), `“${p.name}”的登录已全部失效，须重新登录`)
   const err = (field: string) => fieldError(error, field) && <span class="field-error">{fieldError(error, field)}</span>
 
   return (
@@ -90,12 +95,15 @@ export function People({ people, departments, onChange }: { people: Person[]; de
             </tr>
           ) : (
             <tr key={p.id} data-id={p.id}>
-              <td data-label="用户名">{p.username}{p.integrator && <span class="tag subtle">接口账号</span>}</td>
+              <td data-label="用户名">{p.username}{p.integrator && <span class="tag subtle">接口账号</span>}
+                {p.lockedUntil && <span class="tag step locked" title={`因连续密码错误锁定，至 ${formatTime(p.lockedUntil)} 自动解锁`}>已锁定</span>}</td>
               <td data-label="姓名">{p.name}</td>
               <td data-label="科室">{p.department ?? '—'}</td>
               <td data-label="角色" class="roles">{p.roles.map((r) => roleLabels[r] ?? r).join('、') || '—'}</td>
               <td class="row-actions">
                 <button type="button" class="small" onClick={() => setEditing({ id: p.id, name: p.name, departmentId: p.departmentId ?? departments[0]?.id ?? '', password: '', roles: p.roles })}>修改</button>
+                {p.lockedUntil && <button type="button" class="small" onClick={() => unlock(p)}>解锁</button>}
+                {!p.integrator && <button type="button" class="small" title="使此人所有已登录的会话失效" onClick={() => revoke(p)}>强制下线</button>}
               </td>
             </tr>
           ))}

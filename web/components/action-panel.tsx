@@ -16,9 +16,11 @@ interface Props {
 
 export function ActionPanel({ task, edits, error, onError, onDone }: Props) {
   const routes: Route[] = task.routes ?? []
-  const [route, setRoute] = useState(routes.length === 1 ? routes[0].name : '')
-  const [handler, setHandler] = useState('')
-  const [opinion, setOpinion] = useState('')
+  // A submission the unit admin gave back after the engine kept refusing it: offered again.
+  const saved = task.savedSubmission as { route: string; nextHandler: string | null; opinion: string | null } | null
+  const [route, setRoute] = useState(saved && routes.some((r) => r.name === saved.route) ? saved.route : routes.length === 1 ? routes[0].name : '')
+  const [handler, setHandler] = useState(saved?.nextHandler ?? '')
+  const [opinion, setOpinion] = useState(saved?.opinion ?? '')
   const [phrases, setPhrases] = useState<Array<{ id: string; text: string }>>([])
   const [colleagues, setColleagues] = useState<Array<{ id: string; name: string }>>([])
   const [returnTo, setReturnTo] = useState('')
@@ -72,6 +74,15 @@ export function ActionPanel({ task, edits, error, onError, onDone }: Props) {
   if (task.state === 'canceled') {
     return <section class="card actions-panel"><h2>办理</h2><p>此事项已收回或已结束，无需办理。</p></section>
   }
+  if (task.stuck) {
+    return (
+      <section class="card actions-panel">
+        <h2>办理</h2>
+        <p class="alert error">您的办理（{task.route}）多次提交到流程引擎均未成功，已转单位管理员处理（失败待处理）。</p>
+        <p class="muted small">您填写的内容已保存，不会丢失；单位管理员重试成功后流程将继续，放弃时此事项会回到您的待办。</p>
+      </section>
+    )
+  }
   if (task.state !== 'open') {
     return (
       <section class="card actions-panel">
@@ -89,6 +100,7 @@ export function ActionPanel({ task, edits, error, onError, onDone }: Props) {
   return (
     <form class="card actions-panel" onSubmit={submit} aria-label="办理">
       <h2>办理</h2>
+      {saved && <p class="muted small">已恢复上次未能提交到流程引擎的办理内容，请核对后重新提交。</p>}
       <fieldset class="routes">
         <legend>办理方式</legend>
         {routes.map((r) => (

@@ -1,10 +1,12 @@
 // 单位管理 (/app/admin, unit admins): the unit's departments, people and their roles, and the unit's
-// settings (办理时限, 空白签名, 发文字号 prefixes, seal, notification channels).
+// settings (办理时限, 空白签名, 发文字号 prefixes, seal, notification channels), and 失败待处理
+// (completions and notifications the system gave up retrying).
 import { useEffect, useState } from 'preact/hooks'
 import { Problem, Shell, mount } from '../components/shell.tsx'
 import { Departments, type Department } from '../admin/departments.tsx'
 import { People, type Person } from '../admin/people.tsx'
 import { Settings } from '../admin/settings.tsx'
+import { DeadLetters } from '../admin/dead-letters.tsx'
 import { currentUser, get } from '../lib/api.ts'
 import '../admin/admin.css'
 
@@ -12,6 +14,7 @@ const tabs = [
   { id: 'people', label: '人员与角色' },
   { id: 'departments', label: '科室' },
   { id: 'settings', label: '单位设置' },
+  { id: 'dead-letters', label: '失败待处理' },
 ]
 
 function AdminPage() {
@@ -45,6 +48,7 @@ function AdminPage() {
       {tab === 'people' && <People people={people} departments={departments} onChange={load} />}
       {tab === 'departments' && <Departments departments={departments} onChange={load} />}
       {tab === 'settings' && <Settings />}
+      {tab === 'dead-letters' && <DeadLetters />}
     </Shell>
   )
 }

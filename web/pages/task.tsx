@@ -17,12 +17,13 @@ function TaskPage() {
   const [values, setValues] = useState<Record<string, unknown>>({})
   const [error, setError] = useState<unknown>(null)
   const [notice, setNotice] = useState<string | null>(null)
+  const [printing, setPrinting] = useState(false)
 
   const load = async () => {
     try {
       const t = await get(`/tasks/${key}`)
       setTask(t)
-      setValues(t.form?.data ?? t.document.data ?? {})
+      setValues({ ...(t.form?.data ?? t.document.data ?? {}), ...(t.savedSubmission?.data ?? {}) })
       if (t.form) get(`/forms/${t.form.key}?version=${t.form.version}`).then((f) => setFull(f.schema), () => undefined)
     } catch (err) {
       setError(err)
@@ -58,6 +59,11 @@ function TaskPage() {
           <span class="muted">收到 {formatTime(task.createdAt)}</span>
           <a href={`/app/track/${task.document.id}`}>流程跟踪</a>
           <button type="button" class="link" onClick={() => openJian(task.document.id).catch(setError)}>查看笺</button>
+          <button type="button" class="link" disabled={printing} aria-busy={printing} onClick={() => {
+            setPrinting(true)
+            setError(null)
+            downloadPdf(task.document.id, task.document.title).catch(setError).finally(() => setPrinting(false))
+          }}>{printing ? <><span class="spinner" aria-hidden="true" />正在生成 PDF…</> : '下载 PDF'}</button>
         </div>
       </header>
       <Notice text={notice} />
@@ -106,6 +112,28 @@ async function openJian(documentId: string) {
   }
   const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/html' }))
   if (win) win.location.href = url
+}
+
+/** The 笺 as a PDF, saved as <title>.pdf; a busy server answers 503 with when to try again. */
+async function downloadPdf(documentId: string, title: string) {
+  let res: Response
+  try {
+    res = await fetch(`/documents/${documentId}/jian.pdf`, { headers: { authorization: `Bearer ${token()}` } })
+  } catch {
+    throw new ApiError(0, '无法连接服务器，请检查网络后重试')
+  }
+  if (!res.ok) {
+    const body = await res.json().catch(() => null)
+    const wait = res.headers.get('retry-after')
+    const message = body?.message ?? `无法生成 PDF（${res.status}）`
+    throw new ApiError(res.status, wait ? `${message}（约 ${wait} 秒后可重试）` : message, body?.code)
+  }
+  const url = URL.createObjectURL(await res.blob())
+  const link = document.createElement('a')
+  link.href = url
+  link.download = `${title}.pdf`
+  link.click()
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }
 
 mount(TaskPage)
