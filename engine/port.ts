@@ -134,10 +134,12 @@ export interface UnitModelCheck {
   people: Array<{ field: string; userId: string; element: string }>
 }
 
-export interface WorkflowEngine {
-  /** Deploys models as new versions of the unit's (tenant's) flows; an unchanged model keeps its version. */
-  deploy(tenant: string, resources: Array<{ name: string; xml: string }>, options?: { source?: string }): Promise<DeployedProcess[]>
-  /** Starts an instance of one deployed version. */
+/**
+ * What may be done to a unit's instances and tasks, as that unit. The engine checks the tenant as
+ * well (a second wall behind our own unit scoping): another unit's instance or task is not_found.
+ */
+export interface TenantCommands {
+  /** Starts an instance of one deployed version of the unit's flows. */
   start(definitionId: string, variables: Variables, businessKey?: string): Promise<StartedInstance>
   /** Completes a user task with the variables its routes and gateways read. */
   completeTask(taskId: string, variables: Variables): Promise<void>
@@ -150,8 +152,15 @@ export interface WorkflowEngine {
    */
   moveInstance(instanceId: string, move: { cancelTasks: string[]; to: string; variables: Variables }): Promise<void>
   cancelInstance(instanceId: string, reason?: string): Promise<void>
-  /** Whether a user task is still open in the engine. */
+  /** Whether a user task of the unit is still open in the engine. */
   taskExists(taskId: string): Promise<boolean>
+}
+
+export interface WorkflowEngine {
+  /** Deploys models as new versions of the unit's (tenant's) flows; an unchanged model keeps its version. */
+  deploy(tenant: string, resources: Array<{ name: string; xml: string }>, options?: { source?: string }): Promise<DeployedProcess[]>
+  /** The instance and task commands, as the unit (tenant). */
+  as(tenant: string): TenantCommands
   /** Delivers a message to the unit's flows (a message start event or a waiting catch event). */
   correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void>
   /** Runs the automated steps: one handler per topic. */

@@ -114,24 +114,24 @@ t.test('what the engine refuses is rejected, with its message', async (t) => {
   t.match(err.message, /nowhere/)
   // An expression that cannot be evaluated comes back as HTTP 500 with an engine error code.
   const def = await deployOne(A, 'flow.bpmn', flowXml)
-  const noStarter = await engine.start(def.definitionId, {}).catch((e) => e)
+  const noStarter = await engine.as(A).start(def.definitionId, {}).catch((e) => e)
   t.equal(noStarter.kind, 'rejected', noStarter.message)
   t.match(noStarter.message, /starter/)
-  t.equal((await engine.start('nope:1:x', {}).catch((e) => e)).kind, 'not_found', 'an unknown definition is not_found')
+  t.equal((await engine.as(A).start('nope:1:x', {}).catch((e) => e)).kind, 'not_found', 'an unknown definition is not_found')
 })
 
 t.test('a flow: typed variables, an automated step, and moving back', async (t) => {
   const def = await deployOne(A, 'flow.bpmn', flowXml)
-  const started = await engine.start(def.definitionId, { starter: 'zhangwei', documentId: 'doc-1' }, 'doc-1')
+  const started = await engine.as(A).start(def.definitionId, { starter: 'zhangwei', documentId: 'doc-1' }, 'doc-1')
   t.equal(started.definitionId, def.definitionId)
   const draft = await taskWhen(started.instanceId, 'draft')
   t.equal(draft.assignee, 'zhangwei')
-  t.ok(await engine.taskExists(draft.id))
+  t.ok(await engine.as(A).taskExists(draft.id))
 
-  await engine.completeTask(draft.id, { recipients: ['unit-b', 'unit-c'], meta: { urgent: true }, copies: 3, big: 2 ** 40, ratio: 0.5, ok: false, none: null })
+  await engine.as(A).completeTask(draft.id, { recipients: ['unit-b', 'unit-c'], meta: { urgent: true }, copies: 3, big: 2 ** 40, ratio: 0.5, ok: false, none: null })
   const review = await taskWhen(started.instanceId, 'review')
   t.equal(review.assignee, 'lina', 'the automated step set the next handler')
-  t.notOk(await engine.taskExists(draft.id), 'a completed task no longer exists')
+  t.notOk(await engine.as(A).taskExists(draft.id), 'a completed task no longer exists')
   t.same(await variable(started.instanceId, 'recipients'), { type: 'String', value: '["unit-b","unit-c"]', valueInfo: {} }, 'a list travels as JSON text')
   t.match(await variable(started.instanceId, 'copies'), { type: 'Integer', value: 3 })
   t.match(await variable(started.instanceId, 'big'), { type: 'Long', value: 2 ** 40 })
@@ -140,16 +140,16 @@ t.test('a flow: typed variables, an automated step, and moving back', async (t) 
   t.match(numbered.at(-1), { recipients: ['unit-b', 'unit-c'], meta: { urgent: true }, copies: 3, ok: false, none: null, documentId: 'doc-1' }, 'the worker gets lists and records decoded')
   t.same(await variable(started.instanceId, 'items'), { type: 'String', value: '[1,2]', valueInfo: {} }, "the worker's list is stored as JSON text")
 
-  await engine.moveInstance(started.instanceId, { cancelTasks: [review.id], to: 'draft', variables: { starter: 'wangqiang' } })
+  await engine.as(A).moveInstance(started.instanceId, { cancelTasks: [review.id], to: 'draft', variables: { starter: 'wangqiang' } })
   const open = await tasksOf(started.instanceId)
   t.same(open.map((x) => [x.taskDefinitionKey, x.assignee]), [['draft', 'wangqiang']], 'back at draft, with the new handler from the variables')
-  t.notOk(await engine.taskExists(review.id))
+  t.notOk(await engine.as(A).taskExists(review.id))
   t.match(await db.calls('task_deleted'), [[review.id]], 'the moved-away task reported its deletion')
 })
 
 t.test('an automated step that fails once is retried later and then succeeds', async (t) => {
   const def = await deployOne(A, 'flaky.bpmn', flakyXml)
-  const { instanceId } = await engine.start(def.definitionId, {})
+  const { instanceId } = await engine.as(A).start(def.definitionId, {})
   await taskWhen(instanceId, 'done')
   t.same(flakyCalls, [null, 4], 'the retry sees one try fewer')
   t.equal(logged('automated step failed; the engine will retry it'), 1, 'the failure was logged')
@@ -158,61 +158,86 @@ t.test('an automated step that fails once is retried later and then succeeds', a
 
 t.test('会签: moving out of a parallel multi-instance ends every signer task; moving to it starts them all', async (t) => {
   const def = await deployOne(A, 'huiqian.bpmn', huiqianXml)
-  const { instanceId } = await engine.start(def.definitionId, { starter: 'zhangwei' })
+  const { instanceId } = await engine.as(A).start(def.definitionId, { starter: 'zhangwei' })
   const draft = await taskWhen(instanceId, 'draft')
-  await engine.completeTask(draft.id, { signers: ['a', 'b', 'c'] })
+  await engine.as(A).completeTask(draft.id, { signers: ['a', 'b', 'c'] })
   let signs = await tasksOf(instanceId)
   t.same(signs.map((x) => x.assignee), ['a', 'b', 'c'])
-  await engine.completeTask(signs[0].id, { opinion: '同意' })
+  await engine.as(A).completeTask(signs[0].id, { opinion: '同意' })
 
-  await engine.moveInstance(instanceId, { cancelTasks: [signs[1].id], to: 'draft', variables: { starter: 'lina' } })
+  await engine.as(A).moveInstance(instanceId, { cancelTasks: [signs[1].id], to: 'draft', variables: { starter: 'lina' } })
   t.same((await tasksOf(instanceId)).map((x) => [x.taskDefinitionKey, x.assignee]), [['draft', 'lina']], 'no signer task is left')
 
-  await engine.moveInstance(instanceId, { cancelTasks: [(await taskWhen(instanceId, 'draft')).id], to: 'sign', variables: { signers: ['d', 'e', 'f', 'g', 'h'] } })
+  await engine.as(A).moveInstance(instanceId, { cancelTasks: [(await taskWhen(instanceId, 'draft')).id], to: 'sign', variables: { signers: ['d', 'e', 'f', 'g', 'h'] } })
   signs = await tasksOf(instanceId)
   t.same(signs.map((x) => [x.taskDefinitionKey, x.assignee]), ['d', 'e', 'f', 'g', 'h'].map((s) => ['sign', s]), 'the whole step starts again')
 
   // Simultaneous completions collide on the multi-instance body; the client sends them again.
   const before = logged('engine conflict; sending again')
-  await Promise.all(signs.map((s) => engine.completeTask(s.id, { opinion: '同意' })))
+  await Promise.all(signs.map((s) => engine.as(A).completeTask(s.id, { opinion: '同意' })))
   t.same((await tasksOf(instanceId)).map((x) => x.taskDefinitionKey), ['after'])
   t.comment(`${logged('engine conflict; sending again') - before} completions collided and were sent again`)
 })
 
 t.test('moving into an embedded subprocess starts it; moving out of it ends it', async (t) => {
   const def = await deployOne(A, 'sub.bpmn', subXml)
-  const { instanceId } = await engine.start(def.definitionId, { starter: 'zhangwei' })
+  const { instanceId } = await engine.as(A).start(def.definitionId, { starter: 'zhangwei' })
   const draft = await taskWhen(instanceId, 'draft')
   const scopes = async () => (await node.rest<{ childActivityInstances: Array<{ activityId: string }> }>('GET', `/process-instance/${instanceId}/activity-instances`)).childActivityInstances.map((c) => c.activityId)
-  await engine.moveInstance(instanceId, { cancelTasks: [draft.id], to: 'inner', variables: { inner: 'wu' } })
+  await engine.as(A).moveInstance(instanceId, { cancelTasks: [draft.id], to: 'inner', variables: { inner: 'wu' } })
   t.same((await tasksOf(instanceId)).map((x) => [x.taskDefinitionKey, x.assignee]), [['inner', 'wu']])
   t.same(await scopes(), ['sp'])
   const inner = await taskWhen(instanceId, 'inner')
-  await engine.moveInstance(instanceId, { cancelTasks: [inner.id], to: 'draft', variables: { starter: 'zhao' } })
+  await engine.as(A).moveInstance(instanceId, { cancelTasks: [inner.id], to: 'draft', variables: { starter: 'zhao' } })
   t.same((await tasksOf(instanceId)).map((x) => [x.taskDefinitionKey, x.assignee]), [['draft', 'zhao']])
   t.same(await scopes(), ['draft'], 'no empty subprocess is left behind')
 })
 
 t.test('assign, cancel, and what a missing task or instance gives', async (t) => {
   const def = await deployOne(A, 'flow.bpmn', flowXml)
-  const { instanceId } = await engine.start(def.definitionId, { starter: 'zhangwei' })
+  const { instanceId } = await engine.as(A).start(def.definitionId, { starter: 'zhangwei' })
   const draft = await taskWhen(instanceId, 'draft')
-  await engine.assignTask(draft.id, 'liuyang')
+  await engine.as(A).assignTask(draft.id, 'liuyang')
   t.equal((await node.rest<{ assignee: string }>('GET', `/task/${draft.id}`)).assignee, 'liuyang')
 
-  await engine.cancelInstance(instanceId, '撤销')
-  t.notOk(await engine.taskExists(draft.id))
+  await engine.as(A).cancelInstance(instanceId, '撤销')
+  t.notOk(await engine.as(A).taskExists(draft.id))
   t.ok((await db.calls('instance_ended')).some(([id, canceled]) => id === instanceId && canceled === 'true'), 'the end was reported as a cancellation')
 
   for (const [what, call] of [
-    ['complete', () => engine.completeTask(draft.id, {})],
-    ['assign', () => engine.assignTask(draft.id, 'x')],
-    ['cancel', () => engine.cancelInstance(instanceId)],
-    ['move', () => engine.moveInstance(instanceId, { cancelTasks: [], to: 'draft', variables: {} })],
+    ['complete', () => engine.as(A).completeTask(draft.id, {})],
+    ['assign', () => engine.as(A).assignTask(draft.id, 'x')],
+    ['cancel', () => engine.as(A).cancelInstance(instanceId)],
+    ['move', () => engine.as(A).moveInstance(instanceId, { cancelTasks: [], to: 'draft', variables: {} })],
   ] as const) {
     const err = await call().catch((e) => e)
     t.equal(err?.kind, 'not_found', `${what} of something gone: not_found (${err?.message})`)
   }
+})
+
+t.test("the engine's tenant check: a unit cannot touch another unit's instances and tasks", async (t) => {
+  // given: a flow of unit A waiting at its first task
+  const def = await deployOne(A, 'flow.bpmn', flowXml)
+  const { instanceId } = await engine.as(A).start(def.definitionId, { starter: 'zhangwei' })
+  const draft = await taskWhen(instanceId, 'draft')
+  // when: unit B's commands name it
+  t.notOk(await engine.as(B).taskExists(draft.id), "to unit B, unit A's task does not exist")
+  for (const [what, call] of [
+    ['start', () => engine.as(B).start(def.definitionId, { starter: 'x' })],
+    ['complete', () => engine.as(B).completeTask(draft.id, {})],
+    ['assign', () => engine.as(B).assignTask(draft.id, 'x')],
+    ['move', () => engine.as(B).moveInstance(instanceId, { cancelTasks: [draft.id], to: 'draft', variables: {} })],
+    ['cancel', () => engine.as(B).cancelInstance(instanceId)],
+  ] as const) {
+    const err = await call().catch((e) => e)
+    t.equal(err?.kind, 'not_found', `${what} as unit B: not_found (${err?.message})`)
+  }
+  // then: nothing changed, and unit A still can
+  const [still] = await tasksOf(instanceId)
+  t.match(still, { id: draft.id, assignee: 'zhangwei' }, 'the task is untouched')
+  t.equal((await node.rest<unknown[]>('GET', `/process-instance?processDefinitionId=${def.definitionId}&tenantIdIn=${B}`)).length, 0, 'unit B started nothing')
+  await engine.as(A).completeTask(draft.id, { nextHandler: 'lina' })
+  t.notOk(await engine.as(A).taskExists(draft.id), 'unit A completes its own task')
 })
 
 t.test('a message starts the flow of one unit only', async (t) => {
@@ -228,7 +253,7 @@ t.test('a message starts the flow of one unit only', async (t) => {
 
 t.test('a wrong token is reported as a refused credential', async (t) => {
   const wrong = new OperatonEngine({ url: node.url, token: 'wrong', log })
-  const err = await wrong.completeTask('any', {}).catch((e) => e)
+  const err = await wrong.as(A).completeTask('any', {}).catch((e) => e)
   t.equal(err?.kind, 'unavailable')
   t.match(err?.message, /credential/)
   t.equal(await wrong.healthy(), false)
@@ -243,7 +268,7 @@ t.test('workers stop promptly, even in the middle of a long poll', async (t) => 
 
 t.test('a stopped engine is unavailable', async (t) => {
   await node.stop()
-  const err = await engine.completeTask('any', {}).catch((e) => e)
+  const err = await engine.as(A).completeTask('any', {}).catch((e) => e)
   t.equal(err?.kind, 'unavailable')
   t.match(err?.message, /unreachable/)
   t.equal(await engine.healthy(), false)

@@ -48,7 +48,7 @@ t.test('a task completed on the engine outside our API: the inbox follows in the
   const id = await startFawen(api)
   const shenhe = await toShenhe(id)
   // An operator completes the task straight on the engine (as the server's own client does).
-  await stack.server!.engine.completeTask(shenhe.taskKey, { route: '送签发', nextHandler: '' })
+  await stack.server!.engine.as('liuzhou-gov').completeTask(shenhe.taskKey, { route: '送签发', nextHandler: '' })
   t.same((await openTasks(id)).map((x: { element_id: string }) => x.element_id), ['qianfa'], 'the 审核 task is closed and 签发 open as soon as the engine answered')
   const log = (await api.as('zhangwei').get(`/documents/${id}`)).body.log
   t.equal(log[1].actorName, '（流程引擎外办理）', 'the outside completion is logged as such')
@@ -97,7 +97,7 @@ t.test('a task whose instance is cancelled in the engine disappears from the inb
   const id = await startFawen(api)
   const shenhe = await toShenhe(id)
   const doc = await stack.server!.knex('documents').where({ id }).first('process_instance_key')
-  await stack.server!.engine.cancelInstance(doc.process_instance_key)
+  await stack.server!.engine.as('liuzhou-gov').cancelInstance(doc.process_instance_key)
   await waitFor('task gone from inbox', async () => !(await api.as('lina').get('/tasks')).body.items.some((x: { taskKey: string }) => x.taskKey === shenhe.taskKey))
   const after = await waitFor('document canceled', async () => {
     const r = await api.as('zhangwei').get(`/documents/${id}`)

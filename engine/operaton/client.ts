@@ -2,7 +2,7 @@
 // user tasks and runs the automated steps, all through the engine node's REST API.
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
-import { EngineError, type DeployedProcess, type StartedInstance, type StepHandler, type Variables, type WorkflowEngine } from '../port.ts'
+import { EngineError, type DeployedProcess, type StartedInstance, type StepHandler, type TenantCommands, type Variables, type WorkflowEngine } from '../port.ts'
 import { Rest, retryOnConflict } from './rest.ts'
 import { encodeValue, encodeVariables } from './variables.ts'
 import { ExternalTaskWorkers } from './workers.ts'
@@ -94,6 +94,63 @@ export class OperatonEngine implements WorkflowEngine {
     return result
   }
 
+  as(tenant: string): TenantCommands {
+    return new OperatonTenant(this.rest.forTenant(tenant), this.multiInstance, this.options.log)
+  }
+
+  async correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void> {
+    // The business key both selects a waiting instance and becomes the key of one a start event starts.
+    const body = { messageName: name, tenantId: tenant, businessKey, processVariables: encodeVariables(variables) }
+    await this.retry('correlate', () => this.rest.call('POST', '/message', { body }))
+  }
+
+  startWorkers(handlers: Record<string, StepHandler>): void {
+    if (this.workers) throw new Error('workers already started; stop them first')
+    this.workers = new ExternalTaskWorkers(this.rest, handlers, {
+      workerId: this.options.workerId ?? `gongwen-${hostname()}-${process.pid}`,
+      log: this.options.log,
+      pollTimeoutMs: this.options.pollTimeoutMs,
+    })
+    this.workers.start()
+  }
+
+  async stopWorkers(): Promise<void> {
+    const workers = this.workers
+    this.workers = null
+    await workers?.stop()
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.rest.call('GET', '/engine', { timeoutMs: 2_000 })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorkers()
+  }
+
+  private retry<T>(command: string, send: () => Promise<T>): Promise<T> {
+    return retry(this.options.log, command, send)
+  }
+
+  private toDeployed(d: DefinitionDto, tenant: string, xml: string): DeployedProcess {
+    return { processId: d.key, definitionId: d.id, version: d.version, tenant: d.tenantId ?? tenant, resourceName: d.resource, xml }
+  }
+}
+
+/** A unit's instance and task commands: every call carries the tenant, which the engine checks. */
+class OperatonTenant implements TenantCommands {
+  constructor(
+    private readonly rest: Rest,
+    /** Multi-instance activities per definition, shared by all tenants: a deployed definition never changes. */
+    private readonly multiInstance: Map<string, Set<string>>,
+    private readonly log: Logger,
+  ) {}
+
   async start(definitionId: string, variables: Variables, businessKey?: string): Promise<StartedInstance> {
     const started = await this.rest.call<{ id: string; definitionId: string }>('POST', `/process-definition/${enc(definitionId)}/start`, {
       body: { variables: encodeVariables(variables), businessKey },
@@ -144,7 +201,7 @@ export class OperatonEngine implements WorkflowEngine {
   async cancelInstance(instanceId: string, reason?: string): Promise<void> {
     // The single delete takes no reason; it is logged here. Custom listeners run (the inbox one is
     // built in and would run regardless).
-    this.options.log.info({ instanceId, reason }, 'cancelling process instance')
+    this.log.info({ instanceId, reason }, 'cancelling process instance')
     await this.rest.call('DELETE', `/process-instance/${enc(instanceId)}`, { query: { skipCustomListeners: false } })
   }
 
@@ -158,48 +215,8 @@ export class OperatonEngine implements WorkflowEngine {
     }
   }
 
-  async correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void> {
-    // The business key both selects a waiting instance and becomes the key of one a start event starts.
-    const body = { messageName: name, tenantId: tenant, businessKey, processVariables: encodeVariables(variables) }
-    await this.retry('correlate', () => this.rest.call('POST', '/message', { body }))
-  }
-
-  startWorkers(handlers: Record<string, StepHandler>): void {
-    if (this.workers) throw new Error('workers already started; stop them first')
-    this.workers = new ExternalTaskWorkers(this.rest, handlers, {
-      workerId: this.options.workerId ?? `gongwen-${hostname()}-${process.pid}`,
-      log: this.options.log,
-      pollTimeoutMs: this.options.pollTimeoutMs,
-    })
-    this.workers.start()
-  }
-
-  async stopWorkers(): Promise<void> {
-    const workers = this.workers
-    this.workers = null
-    await workers?.stop()
-  }
-
-  async healthy(): Promise<boolean> {
-    try {
-      await this.rest.call('GET', '/engine', { timeoutMs: 2_000 })
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.stopWorkers()
-  }
-
-  /** Sends a command again when a concurrent transaction won; each retry is logged at debug. */
   private retry<T>(command: string, send: () => Promise<T>): Promise<T> {
-    return retryOnConflict(send, { onConflict: (err, attempt) => this.options.log.debug({ err, command, attempt }, 'engine conflict; sending again') })
-  }
-
-  private toDeployed(d: DefinitionDto, tenant: string, xml: string): DeployedProcess {
-    return { processId: d.key, definitionId: d.id, version: d.version, tenant: d.tenantId ?? tenant, resourceName: d.resource, xml }
+    return retry(this.log, command, send)
   }
 
   private async multiInstanceActivities(definitionId: string): Promise<Set<string>> {
@@ -211,6 +228,11 @@ export class OperatonEngine implements WorkflowEngine {
     }
     return ids
   }
+}
+
+/** Sends a command again when a concurrent transaction won; each retry is logged at debug. */
+function retry<T>(log: Logger, command: string, send: () => Promise<T>): Promise<T> {
+  return retryOnConflict(send, { onConflict: (err, attempt) => log.debug({ err, command, attempt }, 'engine conflict; sending again') })
 }
 
 const enc = encodeURIComponent

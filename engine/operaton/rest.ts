@@ -9,6 +9,8 @@ export interface RestOptions {
   token: string
   /** Time limit of one call unless the call sets its own. */
   timeoutMs?: number
+  /** Calls as this tenant (a unit): the engine's tenant check then refuses every other tenant's data. */
+  tenant?: string
 }
 
 export interface CallOptions {
@@ -45,6 +47,11 @@ export class Rest {
     this.timeoutMs = options.timeoutMs ?? 15_000
   }
 
+  /** The same engine, called as one tenant. */
+  forTenant(tenant: string): Rest {
+    return new Rest({ ...this.options, tenant })
+  }
+
   async call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<T> {
     const what = `${method} ${path}`
     const url = new URL(this.base + path)
@@ -53,6 +60,7 @@ export class Rest {
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' }
+    if (this.options.tenant) headers['gongwen-tenant'] = this.options.tenant
     let body: string | FormData | undefined
     if (options.form) body = options.form
     else if (options.body !== undefined) {
@@ -98,6 +106,7 @@ const BAD_ELEMENT = /element '.*' does not exist|activity .* does not exist|cann
 // The engine lost its database, or the app's inbox functions it calls in every task event failed:
 // nothing is wrong with the command itself.
 const INFRASTRUCTURE = /PersistenceException|SQLException|JDBC|CannotCreateTransaction|connection (is )?(not available|refused|reset|closed)|gongwen_\w+ failed/i
+const OTHER_TENANT = /belongs to no authenticated tenant/i
 // Engine error codes (ProcessEngineException.getCode): 1 optimistic locking, 2 deadlock; both mean
 // a concurrent transaction won and the same command may simply be sent again.
 const RETRYABLE_CODES = new Set([1, 2])
@@ -122,6 +131,8 @@ export function faultError(what: string, status: number, text: string): EngineEr
 
 function faultKind(status: number, type: string | undefined, code: number | undefined, message: string): EngineErrorKind {
   if (status === 404) return 'not_found'
+  // The engine's tenant check: to a unit, another unit's instance or task does not exist.
+  if (OTHER_TENANT.test(message)) return 'not_found'
   if ((code !== undefined && RETRYABLE_CODES.has(code)) || /OptimisticLocking/.test(type ?? '') || /OptimisticLockingException|ENGINE-03005/.test(message)) {
     return 'conflict'
   }

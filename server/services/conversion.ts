@@ -83,7 +83,7 @@ export class Conversion {
 
   private async startAndRetire(p: Principal, id: string, definitionId: string, variables: Record<string, unknown>, retired: Array<Record<string, any>>) {
     try {
-      const started = await this.engine.start(definitionId, variables, id)
+      const started = await this.engine.as(p.unitId).start(definitionId, variables, id)
       await this.knex('documents').where({ id }).update({ process_instance_key: started.instanceId, process_definition_key: started.definitionId, status: 'running' })
     } catch (err) {
       if (err instanceof EngineError) await this.knex('documents').where({ id, status: 'starting' }).update({ status: 'failed' })
@@ -97,7 +97,7 @@ export class Conversion {
   private async retire(docs: Array<Record<string, any>>) {
     for (const doc of docs) {
       if (!doc.process_instance_key) continue
-      await this.engine.cancelInstance(doc.process_instance_key, '转笺或合并').catch((err) => {
+      await this.engine.as(doc.unit_id).cancelInstance(doc.process_instance_key, '转笺或合并').catch((err) => {
         if (!(err instanceof EngineError && err.kind === 'not_found')) throw err
       })
     }

@@ -92,7 +92,7 @@ export class Documents {
     try {
       // A registrar who enters a paper document by hand goes on to register it (登记).
       const nextHandler = input.kind === 'shouwen' ? p.userId : ''
-      const started = await this.engine.start(definitionId, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits }, id)
+      const started = await this.engine.as(p.unitId).start(definitionId, { documentId: id, unitId: p.unitId, drafter: p.userId, nextHandler, ...limits }, id)
       await this.knex('documents')
         .where({ id })
         .update({

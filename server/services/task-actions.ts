@@ -107,7 +107,7 @@ export class TaskActions {
     })
     try {
       // The engine's assignment listener gives the inbox row to the colleague in its own transaction.
-      await this.engine.assignTask(taskKey, input.to)
+      await this.engine.as(task.unit_id).assignTask(taskKey, input.to)
     } catch (err) {
       if (!(err instanceof EngineError && err.kind === 'unavailable')) await this.knex('routing_log').where({ dedup_key: dedupKey }).del()
       throw engineFailure(err)
@@ -120,9 +120,9 @@ export class TaskActions {
    * engine still has goes back to the inbox and its routing-log entry is taken back.
    */
   async recoverMoves(olderThanMs = 30_000): Promise<void> {
-    const stale = await this.knex('tasks').where({ state: 'moving' }).andWhere('moving_since', '<', new Date(Date.now() - olderThanMs)).limit(50).select('task_key', 'move_log_key')
+    const stale = await this.knex('tasks').where({ state: 'moving' }).andWhere('moving_since', '<', new Date(Date.now() - olderThanMs)).limit(50).select('task_key', 'unit_id', 'move_log_key')
     for (const t of stale) {
-      if (!(await this.engine.taskExists(t.task_key).catch(() => null))) continue
+      if (!(await this.engine.as(t.unit_id).taskExists(t.task_key).catch(() => null))) continue
       await this.reopen([t.task_key], t.move_log_key)
       this.log.warn({ taskKey: t.task_key }, 'a move the engine never made was taken back')
     }
@@ -150,7 +150,7 @@ export class TaskActions {
   /** Ends the steps holding the tasks and starts `elementId` for a handler; takes the move back if the engine refuses it. */
   private async move(task: Task, cancelTasks: string[], elementId: string, handler: string, dedupKey: string) {
     try {
-      await this.engine.moveInstance(task.process_instance_key, { cancelTasks, to: elementId, variables: { nextHandler: handler } })
+      await this.engine.as(task.unit_id).moveInstance(task.process_instance_key, { cancelTasks, to: elementId, variables: { nextHandler: handler } })
     } catch (err) {
       // 'unavailable': maybe applied, maybe not; recoverMoves() settles it once the engine answers.
       if (!(err instanceof EngineError && err.kind === 'unavailable')) await this.reopen(cancelTasks, dedupKey)

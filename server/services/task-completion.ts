@@ -43,6 +43,7 @@ type Attempt =
 
 interface StoredCompletion {
   task_key: string
+  unit_id: string
   engine_variables: Record<string, unknown>
   completion_attempts: number
 }
@@ -124,7 +125,7 @@ export class TaskCompletion {
       return { taskKey, documentId: t.document_id, state: t.state === 'completed' ? 'completed' : 'pending', route: t.route, nextHandler: t.next_handler }
     }
     const result: CompletionResult = { taskKey, documentId: claimed.documentId, state: 'completed', route: claimed.route, nextHandler: claimed.nextHandler }
-    const attempt = await this.send(taskKey, claimed.variables)
+    const attempt = await this.send(p.unitId, taskKey, claimed.variables)
     if (attempt.outcome === 'outage') {
       this.log.warn({ taskKey, err: attempt.error }, 'engine unavailable; the completion is saved and will be retried')
       await this.knex('tasks').where({ task_key: taskKey, state: 'completing' }).update({
@@ -143,9 +144,9 @@ export class TaskCompletion {
   }
 
   /** Sends the stored submission to the engine once. */
-  private async send(taskKey: string, variables: Record<string, unknown>): Promise<Attempt> {
+  private async send(unitId: string, taskKey: string, variables: Record<string, unknown>): Promise<Attempt> {
     try {
-      await this.engine.completeTask(taskKey, variables)
+      await this.engine.as(unitId).completeTask(taskKey, variables)
       return { outcome: 'done' }
     } catch (err) {
       if (!(err instanceof EngineError)) throw err
@@ -204,7 +205,7 @@ export class TaskCompletion {
                 where state = 'completing' and completion_dead_at is null and (completion_next_at is null or completion_next_at <= now())
                 order by completion_next_at nulls first, task_key limit ? for update skip locked) due
         where t.task_key = due.task_key
-       returning t.task_key, t.engine_variables, t.completion_attempts`,
+       returning t.task_key, t.unit_id, t.engine_variables, t.completion_attempts`,
       [LEASE_MS, n],
     )
     return rows
@@ -213,7 +214,7 @@ export class TaskCompletion {
   /** One retry of a stored completion, within its time limit; records the outcome on the row. */
   private async resend(row: StoredCompletion): Promise<void> {
     const log = this.log.child({ taskKey: row.task_key })
-    const attempt = await withTimeout(this.send(row.task_key, row.engine_variables), ATTEMPT_TIMEOUT_MS, 'completing the task in the engine')
+    const attempt = await withTimeout(this.send(row.unit_id, row.task_key, row.engine_variables), ATTEMPT_TIMEOUT_MS, 'completing the task in the engine')
       .catch((err): Attempt => ({ outcome: 'outage', error: err instanceof Error ? err.message : String(err) }))
     // Fenced on the attempt this lease was for: a row retried or discarded meanwhile is left alone.
     const stored = () => this.knex('tasks').where({ task_key: row.task_key, state: 'completing', completion_attempts: row.completion_attempts }).whereNull('completion_dead_at')
