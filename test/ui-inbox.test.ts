@@ -271,3 +271,24 @@ t.test('search by title, 发文字号 and date; paging; the diagram only for rea
   t.match(diagram.xml, /<bpmn:process id="fawen/)
   t.same(ui.errors, [], 'no script errors')
 })
+
+t.test('退出 ends the session on the server: the token it held no longer works', async (t) => {
+  // given: lina logged in through the login page
+  const page = await ui.page()
+  await page.goto('/app/login')
+  await page.fill('#username', 'lina')
+  await page.fill('#password', 'gongwen123')
+  await page.click('button[type=submit]')
+  await page.waitForURL(/\/app\/inbox/)
+  const held = await page.evaluate(() => localStorage.getItem('gongwen.token'))
+  t.ok(held, 'the page holds a login token')
+  const withHeld = () => fetch(`${stack.url}/tasks`, { headers: { authorization: `Bearer ${held}` } }).then((r) => r.status)
+  t.equal(await withHeld(), 200, 'which works before 退出')
+  // when: she clicks 退出
+  await page.getByRole('button', { name: '退出' }).click()
+  await page.waitForURL(/\/app\/login/)
+  // then: the page forgot it and the server refuses it
+  t.equal(await page.evaluate(() => localStorage.getItem('gongwen.token')), null, 'the page forgot the token')
+  t.equal(await withHeld(), 401, 'the server refuses the token after 退出')
+  t.same(ui.errors, [], 'no script errors')
+})

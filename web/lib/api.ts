@@ -35,7 +35,9 @@ export function currentUser(): Me | null {
   return raw && token() ? (JSON.parse(raw) as Me) : null
 }
 
-export function logout(): void {
+/** Ends the session on the server too (its token stops working), then forgets it here. */
+export async function logout(): Promise<void> {
+  await request('POST', '/auth/logout').catch(() => undefined)
   localStorage.removeItem(TOKEN_KEY)
   localStorage.removeItem(USER_KEY)
   location.href = '/app/login'
