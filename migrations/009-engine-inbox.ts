@@ -6,7 +6,7 @@
 // 笺 changes and its routing-log entry commit with the engine's step move, or not at all.
 import type { Knex } from 'knex'
 
-const functions = String.raw`
+export const functions = String.raw`
 create or replace function gongwen_task_created(
   p_task_id text, p_instance_id text, p_definition_id text, p_tenant_id text, p_element_id text, p_step_name text,
   p_form_key text, p_candidate_groups text, p_assignee text, p_execution_id text, p_document_id text

@@ -12,6 +12,9 @@ import * as unitProcesses from './008-unit-processes.ts'
 import * as engineInbox from './009-engine-inbox.ts'
 import * as loginSecurity from './010-login-security.ts'
 import * as recovery from './011-recovery.ts'
+import * as frozenDocuments from './012-frozen-documents.ts'
+import * as apiKeyScopes from './013-api-key-scopes.ts'
+import * as audit from './014-audit.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -25,6 +28,9 @@ const migrations: Record<string, Knex.Migration> = {
   '009-engine-inbox': engineInbox,
   '010-login-security': loginSecurity,
   '011-recovery': recovery,
+  '012-frozen-documents': frozenDocuments,
+  '013-api-key-scopes': apiKeyScopes,
+  '014-audit': audit,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

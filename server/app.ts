@@ -2,13 +2,17 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import addFormats from 'ajv-formats'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { LoginSettings } from './config.ts'
 import type { WorkflowEngine } from '../engine/port.ts'
+import auditPlugin from './plugins/audit.ts'
 import authPlugin from './plugins/auth.ts'
 import errorPlugin from './plugins/errors.ts'
+import inputPlugin, { strictDateFormat } from './plugins/input.ts'
 import { registerSchemas } from './schemas.ts'
+import { Audit } from './services/audit.ts'
 import { Conversion } from './services/conversion.ts'
 import { Documents } from './services/documents.ts'
 import type { OutboundPolicy } from './notify/outbound.ts'
@@ -35,7 +39,10 @@ import webRoutes from './routes/web.ts'
 import trackingRoutes from './routes/tracking.ts'
 import processAdminRoutes from './routes/process-admin.ts'
 import orgAdminRoutes from './routes/org-admin.ts'
+import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
+import apiKeyRoutes from './routes/api-keys.ts'
+import { ApiKeys } from './services/api-keys.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -67,6 +74,7 @@ export interface Services {
   notifications: Notifications
   forms: Forms
   models: ProcessModels
+  audit: Audit
   dataDir: string
 }
 
@@ -86,15 +94,21 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     notifications: new Notifications(knex, log, deps.retry, deps.outbound),
     forms,
     models,
+    audit: new Audit(knex),
     dataDir: deps.dataDir,
   }
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+      // ajv-formats first (so Fastify does not add it again after), then the strict `date`.
+      plugins: [addFormats as unknown as typeof strictDateFormat, strictDateFormat],
+    },
   })
   registerSchemas(app)
   await app.register(errorPlugin)
+  await app.register(inputPlugin)
   await app.register(swagger, {
     openapi: {
       info: { title: '公文流转 API', version: '0.1.0', description: '发文等公文流程的 REST 接口。人员用登录令牌（Authorization: Bearer），集成方用单位 API 密钥（X-API-Key）。' },
@@ -109,7 +123,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } })
-  await app.register(authPlugin, { secret: deps.authSecret, tokenTtl: deps.tokenTtl, org: services.org })
+  await app.register(authPlugin, { secret: deps.authSecret, tokenTtl: deps.tokenTtl, org: services.org, apiKeys: new ApiKeys(knex) })
+  await app.register(auditPlugin, { knex, audit: services.audit })
   await app.register(healthRoutes, services)
   await app.register(authRoutes, services)
   await app.register(documentRoutes, services)
@@ -119,6 +134,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(trackingRoutes, services)
   await app.register(processAdminRoutes, services)
   await app.register(orgAdminRoutes, services)
+  await app.register(auditRoutes, services)
+  await app.register(apiKeyRoutes, services)
   await app.register(deadLetterRoutes, services)
   await app.register(webRoutes, services)
   await app.register(fileRoutes, services)

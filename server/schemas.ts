@@ -72,8 +72,8 @@ export const schemas = [
     required: ['route'],
     additionalProperties: false,
     properties: {
-      route: { type: 'string', minLength: 1, description: '办理方式，须为该步骤允许的之一' },
-      nextHandler: { type: ['string', 'null'], description: '下一步办理人（人员编号）；不填则交给下一步角色的所有人员' },
+      route: { type: 'string', minLength: 1, maxLength: 100, description: '办理方式，须为该步骤允许的之一' },
+      nextHandler: { type: ['string', 'null'], maxLength: 100, description: '下一步办理人（人员编号）；不填则交给下一步角色的所有人员' },
       opinion: { type: ['string', 'null'], maxLength: 5000, description: '意见' },
       data: { type: 'object', description: '本步骤可修改的笺字段', additionalProperties: true },
     },

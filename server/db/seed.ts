@@ -6,6 +6,9 @@ import { hashApiKey } from '../services/org.ts'
 
 export const DEMO_PASSWORD = 'gongwen123'
 
+/** The demo keys start, read and follow documents and read statistics; events:receive is for the admin to grant. */
+export const demoKeyScopes = ['documents:start', 'documents:read', 'statistics:read']
+
 export const demoUnits = [
   {
     id: 'liuzhou-gov', name: '柳州市人民政府办公室', doc_number_prefix: '柳政办发', seal_name: '柳州市人民政府办公室印章',
@@ -62,7 +65,10 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
       const integrator = `${u.id}-api`
       await trx('users').insert({ id: integrator, unit_id: u.id, username: integrator, name: `${u.name}接口`, password_hash: '!' })
       await trx('user_roles').insert({ user_id: integrator, role: 'drafter' })
-      await trx('api_keys').insert({ id: `${u.id}-demo`, unit_id: u.id, user_id: integrator, name: '演示密钥', key_hash: hashApiKey(u.apiKey) })
+      await trx('api_keys').insert({
+        id: `${u.id}-demo`, unit_id: u.id, user_id: integrator, name: '演示密钥', key_hash: hashApiKey(u.apiKey),
+        prefix: u.apiKey.slice(0, 10), scopes: demoKeyScopes,
+      })
     }
   })
   return true

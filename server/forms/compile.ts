@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import Handlebars from 'handlebars'
+import { strictDateFormat } from '../plugins/input.ts'
 import { jianHandlebars } from './render.ts'
 
 export type Schema = {
@@ -64,6 +65,7 @@ export function compileForm(source: FormSource, version: number, hash: string): 
   // One ajv per version: versions share $ids, and an old version must keep its old common defs.
   const ajv: Ajv = new AjvClass({ allErrors: true, strict: false })
   ;(addFormats as unknown as (a: Ajv) => void)(ajv)
+  strictDateFormat(ajv) // a 笺's dates too are real dates of 1900–2999
   ajv.addSchema(source.common)
   const schema = source.schema
   const properties = schema.properties ?? {}

@@ -2,10 +2,14 @@
 // integrators. Every route needs one unless it declares config.public. Tokens are HS256 only and
 // must carry an expiry; each carries its person's token version, checked against the database on
 // every request, so raising the version (password change, logout, an admin) revokes them.
+// An API key may call only the routes its scopes open (api-scopes.ts; any other route is 403), and
+// acts only on documents it started (checked once the request's params and body are parsed).
 import fastifyJwt from '@fastify/jwt'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { fail } from '../errors.ts'
+import { keyRouteFor, keyRouteNote } from '../api-scopes.ts'
+import { AppError, fail } from '../errors.ts'
+import type { ApiKeys } from '../services/api-keys.ts'
 import type { Org } from '../services/org.ts'
 import type { Principal } from '../services/principal.ts'
 
@@ -28,19 +32,28 @@ export interface TokenClaims {
   exp: number
 }
 
-export default fp(async function auth(app: FastifyInstance, opts: { secret: string; tokenTtl: string; org: Org }) {
+export default fp(async function auth(app: FastifyInstance, opts: { secret: string; tokenTtl: string; org: Org; apiKeys: ApiKeys }) {
   await app.register(fastifyJwt, {
     secret: opts.secret,
     sign: { algorithm: 'HS256', expiresIn: opts.tokenTtl },
     verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'ver', 'jti', 'iat', 'exp'] },
   })
   app.decorateRequest('principal', null as unknown as Principal)
+  // The OpenAPI document says, route by route, what a key needs.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat()
+    if (route.config?.public || !route.schema || methods.includes('HEAD')) return
+    const note = keyRouteNote(keyRouteFor(String(methods[0]), route.url))
+    const schema = route.schema as { description?: string }
+    if (!schema.description?.includes(note)) schema.description = schema.description ? `${schema.description}\n\n${note}` : note
+  })
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const url = req.routeOptions.url
     if (req.routeOptions.config?.public || !url || url === '/docs' || url.startsWith('/docs/')) return
     const apiKey = req.headers['x-api-key']
     if (typeof apiKey === 'string' && apiKey) {
       req.principal = await opts.org.fromApiKey(apiKey)
+      checkScope(req)
       return
     }
     if (!req.headers.authorization) throw fail('UNAUTHENTICATED')
@@ -53,4 +66,32 @@ export default fp(async function auth(app: FastifyInstance, opts: { secret: stri
     if (typeof claims.sub !== 'string' || !Number.isInteger(claims.ver)) throw fail('UNAUTHENTICATED', '登录已失效，请重新登录')
     req.principal = await opts.org.principal(claims.sub, 'web', claims.ver)
   })
+  // A key acts only on documents it started: the route's document, a merge's sources, a task's document.
+  app.addHook('preHandler', async (req: FastifyRequest) => {
+    const key = req.principal?.apiKey
+    if (!key) return
+    const route = keyRouteFor(req.method, req.routeOptions.url ?? '')
+    if (!route?.actsOn) return
+    const params = (req.params ?? {}) as Record<string, string>
+    try {
+      if (route.actsOn === 'task') return await opts.apiKeys.checkActsOn(req.principal, { task: params.key })
+      const from = (req.body as { from?: unknown } | undefined)?.from
+      await opts.apiKeys.checkActsOn(req.principal, { documents: [params.id, ...(Array.isArray(from) ? from.map(String) : [])] })
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'FORBIDDEN') req.log.warn({ keyId: key.id, userId: req.principal.userId, route: `${req.method} ${req.routeOptions.url}`, params }, 'api key refused: not its document')
+      throw err
+    }
+  })
 })
+
+/** 403 unless one of the key's scopes opens the route; routes not in the table open to no key. */
+function checkScope(req: FastifyRequest) {
+  const key = req.principal.apiKey!
+  const url = req.routeOptions.url ?? ''
+  const route = keyRouteFor(req.method, url)
+  if (route && (route.scopes === 'any' || route.scopes.some((s) => key.scopes.includes(s)))) return
+  const missing = route && route.scopes !== 'any' ? route.scopes : []
+  req.log.info({ keyId: key.id, userId: req.principal.userId, route: `${req.method} ${url}`, scopes: key.scopes, missing }, 'api key refused: missing scope')
+  if (!missing.length) throw fail('SCOPE_MISSING', `API 密钥不能调用此接口（${req.method} ${url}），请用登录账号操作`)
+  throw fail('SCOPE_MISSING', `此 API 密钥没有${missing.map((s) => `“${s}”`).join('或')}权限`)
+}

@@ -13,6 +13,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
         const params = v.params as Record<string, string>
         const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
         const field = [path, params.missingProperty ?? params.additionalProperty].filter(Boolean).join('.') || (err as FastifyError).validationContext || 'body'
+        if (v.keyword === 'format' && params.format === 'date') return { field, message: `${field} 应为有效日期（YYYY-MM-DD，1900–2999 年）` }
         return { field, message: `${field}: ${v.message}` }
       })
       appErr = new AppError('VALIDATION', `请求数据不符合要求：${details.map((d) => d.message).join('；')}`, details)

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Services } from '../app.ts'
 import { fail } from '../errors.ts'
+import { checkUploadPart, uploadError } from '../plugins/input.ts'
 import { errorResponses } from '../schemas.ts'
 import { Files, maxFileBytes, type Received } from '../services/files.ts'
 
@@ -30,16 +31,14 @@ async function readUpload(req: FastifyRequest, files: Files) {
   try {
     const limits = { fileSize: maxFileBytes(), files: 1, fields: 10, fieldSize: 1000, parts: 12 }
     for await (const part of req.parts({ limits })) {
+      checkUploadPart(part)
       if (part.type === 'field') fields[part.fieldname] = String(part.value)
       else if (part.fieldname !== 'file') part.file.resume()
       else file = await files.receive(part.filename, part.mimetype, part.file)
     }
   } catch (err) {
     await files.discard(file)
-    const code = (err as { code?: string }).code
-    if (code === 'FST_FILES_LIMIT') throw fail('VALIDATION', '一次只能上传一个文件', [{ field: 'file', message: '一次只能上传一个文件' }])
-    if (code?.startsWith('FST_')) throw fail('VALIDATION', '上传内容格式不正确', [{ field: 'file', message: '上传内容格式不正确' }])
-    throw err
+    throw uploadError(err)
   }
   return { fields, file }
 }
@@ -59,7 +58,7 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex, documents, data
   app.post<{ Params: { id: string } }>('/documents/:id/files', {
     schema: {
       tags: ['files'],
-      summary: '上传公文的正文或附件（正文每份公文一个，再次上传即为新版本）',
+      summary: '上传公文的正文或附件（正文每份公文一个，再次上传即为新版本）；签发后冻结（409 DOCUMENT_FROZEN），仅盖章环节可上传版式正文',
       description: `${multipartNote}字段 kind：正文 或 附件。接受 pdf、ofd、doc、docx、wps、xls、xlsx、et、txt、jpg、jpeg、png、zip。`,
       consumes: ['multipart/form-data'],
       params: { type: 'object', properties: { id: uuidParam } },
@@ -91,6 +90,9 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex, documents, data
         200: {
           type: 'object',
           properties: {
+            /** For a sealed 发文 (or an incoming one, its sender's): whether the 正文 still matches the seal. */
+            sealIntact: { type: ['boolean', 'null'] },
+            sealedVersionId: { type: ['string', 'null'] },
             items: {
               type: 'array',
               items: {
@@ -122,6 +124,7 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex, documents, data
   app.get<{ Params: { versionId: string } }>('/files/versions/:versionId', {
     schema: {
       tags: ['files'], summary: '下载某个文件版本的内容（响应头 X-Sha256 与 Digest 给出其 SHA-256）',
+      description: '已盖章发文的正文每次下载都与盖章记录的 SHA-256 核对；不一致时拒绝下载（409 SEAL_MISMATCH）。',
       params: { type: 'object', properties: { versionId: uuidParam } },
       response: errorResponses,
     },

@@ -7,11 +7,11 @@ const person = { type: 'object', properties: { id: { type: 'string' }, name: { t
 
 const routes: FastifyPluginAsync<Services> = async (app, { org }) => {
   app.get<{ Querystring: { role?: string } }>('/people', {
-    schema: { tags: ['people'], summary: '本单位人员（可按角色筛选）', querystring: { type: 'object', properties: { role: { type: 'string' } }, additionalProperties: false }, response: { 200: { type: 'array', items: person }, ...errorResponses } },
+    schema: { tags: ['people'], summary: '本单位人员（可按角色筛选）', querystring: { type: 'object', properties: { role: { type: 'string', maxLength: 40 } }, additionalProperties: false }, response: { 200: { type: 'array', items: person }, ...errorResponses } },
   }, async (req) => org.people(req.principal, req.query.role))
 
   app.get<{ Params: { id: string } }>('/people/:id', {
-    schema: { tags: ['people'], summary: '本单位某人员', response: { 200: person, ...errorResponses } },
+    schema: { tags: ['people'], summary: '本单位某人员', params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } }, response: { 200: person, ...errorResponses } },
   }, async (req) => org.person(req.principal, req.params.id))
 
   app.get('/departments', {

@@ -16,13 +16,13 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex }) => {
   app.post<{ Body: { text: string } }>('/people/me/phrases', {
     schema: {
       tags: ['people'], summary: '保存一条常用意见（1–500 字，每人最多 50 条，不可重复）',
-      body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', description: '意见文字' } } },
+      body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', maxLength: 2000, description: '意见文字' } } },
       response: { 201: phrase, ...errorResponses },
     },
   }, async (req, reply) => reply.status(201).send(await phrases.add(req.principal, req.body.text)))
 
   app.delete<{ Params: { id: string } }>('/people/me/phrases/:id', {
-    schema: { tags: ['people'], summary: '删除一条常用意见', params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 204: { type: 'null' }, ...errorResponses } },
+    schema: { tags: ['people'], summary: '删除一条常用意见', params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } } }, response: { 204: { type: 'null' }, ...errorResponses } },
   }, async (req, reply) => {
     await phrases.remove(req.principal, req.params.id)
     return reply.status(204).send()

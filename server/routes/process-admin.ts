@@ -8,7 +8,7 @@ import { ProcessAdmin } from '../services/process-admin.ts'
 
 const problem = { type: 'object', properties: { field: { type: 'string', description: '元素编号，或 元素编号.字段' }, message: { type: 'string' } } }
 const baseParams = { type: 'object', required: ['baseId'], properties: { baseId: { type: 'string', pattern: '^[a-z]{1,40}$', description: '流程：fawen（发文）、fenwen（分文报批）或 chengyue（呈阅笺）' } } }
-const xmlBody = { type: 'object', required: ['xml'], additionalProperties: false, properties: { xml: { type: 'string', minLength: 1, description: 'BPMN 2.0 XML' } } }
+const xmlBody = { type: 'object', required: ['xml'], additionalProperties: false, properties: { xml: { type: 'string', minLength: 1, maxLength: 1_000_000, description: 'BPMN 2.0 XML' } } }
 const version = {
   type: 'object',
   properties: {

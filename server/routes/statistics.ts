@@ -32,9 +32,9 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex }) => {
         type: 'object',
         additionalProperties: false,
         properties: {
-          from: { type: 'string', description: '起始日期 YYYY-MM-DD（北京时间，含当日）；默认为 to 所在年或今年的 1 月 1 日' },
-          to: { type: 'string', description: '结束日期 YYYY-MM-DD（北京时间，含当日）；默认为 from 所在年或今年的 12 月 31 日；期间不超过 5 年' },
-          departmentId: { type: 'string', description: '只列出该科室的一行（单位合计不变）' },
+          from: { type: 'string', format: 'date', description: '起始日期 YYYY-MM-DD（北京时间，含当日）；默认为 to 所在年或今年的 1 月 1 日' },
+          to: { type: 'string', format: 'date', description: '结束日期 YYYY-MM-DD（北京时间，含当日）；默认为 from 所在年或今年的 12 月 31 日；期间不超过 5 年' },
+          departmentId: { type: 'string', maxLength: 100, description: '只列出该科室的一行（单位合计不变）' },
         },
       },
       response: {

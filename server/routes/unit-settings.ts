@@ -5,7 +5,7 @@ import type { Services } from '../app.ts'
 import { errorResponses } from '../schemas.ts'
 import { UnitSettingsService, type UnitSettings } from '../services/unit-settings.ts'
 
-const duration = { type: 'string', pattern: '^P(?!$)(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$', description: 'ISO 8601 时长，如 PT72H' }
+const duration = { type: 'string', pattern: '^P(?!$)(\\d{1,5}D)?(T(?=\\d)(\\d{1,6}H)?(\\d{1,7}M)?(\\d{1,9}S)?)?$', description: 'ISO 8601 时长，如 PT72H' }
 const limit = { type: 'object', required: ['limit', 'remindBefore'], additionalProperties: false, properties: { limit: duration, remindBefore: duration } }
 const passwordPolicy = {
   type: ['object', 'null'], additionalProperties: false,
@@ -28,7 +28,7 @@ const settings = {
     },
     allowBlankSignature: { type: 'boolean', description: '签发是否允许空白签名' },
     docNumberPrefix: { type: 'string', minLength: 1, maxLength: 20, description: '默认发文字号前缀，如 柳政发' },
-    docNumberPrefixes: { type: 'object', description: '按文种的发文字号前缀，如 {"函": "柳政函"}', additionalProperties: { type: 'string', minLength: 1, maxLength: 20 } },
+    docNumberPrefixes: { type: 'object', maxProperties: 50, propertyNames: { minLength: 1, maxLength: 20 }, description: '按文种的发文字号前缀，如 {"函": "柳政函"}', additionalProperties: { type: 'string', minLength: 1, maxLength: 20 } },
     sealName: { type: 'string', minLength: 1, maxLength: 100 },
     passwordPolicy,
   },

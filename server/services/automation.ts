@@ -67,7 +67,8 @@ export async function allocateNumber(knex: Knex, documentId: string): Promise<st
       .merge({ last: trx.raw('doc_number_counters.last + 1') })
       .returning('last')
     const docNumber = `${prefix}〔${year}〕${counter.last}号`
-    await trx('documents').where({ id: documentId }).update({ doc_number: docNumber, updated_at: now })
+    // Numbered only once signed: a flow whose 签发 route is named otherwise freezes here at the latest.
+    await trx('documents').where({ id: documentId }).update({ doc_number: docNumber, issued_at: trx.raw('coalesce(issued_at, ?)', [now]), updated_at: now })
     await systemLog(trx, doc, `number:${documentId}`, 'bianhao', '编号', `发文字号 ${docNumber}`, now)
     return docNumber
   })
@@ -89,7 +90,8 @@ export async function seal(knex: Knex, documentId: string): Promise<Array<{ unit
       const main = await latestVersionOf(trx, documentId, '正文')
       const now = new Date()
       await trx('documents').where({ id: documentId }).update({
-        seal_name: unit.seal_name, sealed_by: sealer?.completed_by ?? null, sealed_at: now, sealed_sha256: main?.sha256 ?? null, updated_at: now,
+        seal_name: unit.seal_name, sealed_by: sealer?.completed_by ?? null, sealed_at: now, sealed_sha256: main?.sha256 ?? null,
+        sealed_version_id: main?.versionId ?? null, issued_at: trx.raw('coalesce(issued_at, ?)', [now]), updated_at: now,
       })
       const what = main ? `正文“${main.name}”（sha256 ${main.sha256.slice(0, 12)}…）` : '（无正文文件）'
       await systemLog(trx, doc, `seal:${documentId}`, 'yongyin', '用印登记', `加盖“${unit.seal_name}”于${what}`, now)

@@ -9,6 +9,7 @@ import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { timeLimitsFor, type Documents } from './documents.ts'
 import { copyFiles } from './files.ts'
+import { frozenError, isFrozen } from './frozen.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 
@@ -61,12 +62,19 @@ export class Conversion {
   private async movable(p: Principal, id: string, field = 'id') {
     if (!(await this.documents.canRead(p, id))) throw fail('NOT_FOUND', '未找到该公文')
     const doc = await this.knex('documents').where({ id, unit_id: p.unitId }).first()
+    if (isFrozen(doc)) {
+      throw frozenError([{ field, message: `“${doc.title}”已签发，其正文、附件和笺不可再转笺、合并或被并入` }], `“${doc.title}”的正文、附件及标题、主送、抄送等字段`)
+    }
     if (doc.status !== 'running' || doc.merged_into) throw fail('VALIDATION', `“${doc.title}”已办结或已转出，不能再转笺或合并`, [{ field, message: '公文不在办理中' }])
     return doc
   }
 
   /** Copies files (all versions) and the routing log of `source` to `targetId`, and marks the source. */
   private async carry(trx: Knex.Transaction, p: Principal, source: Record<string, any>, targetId: string, note: string) {
+    // Signed meanwhile? Locked against 签发 committing until this transaction ends.
+    const locked = await trx('documents').whereIn('id', [source.id, targetId]).forUpdate().select('id', 'title', 'issued_at')
+    const signed = locked.find(isFrozen)
+    if (signed) throw frozenError([{ field: signed.id === targetId ? 'id' : 'from', message: `“${signed.title}”已签发，不可转笺或合并` }], `“${signed.title}”的正文、附件及标题、主送、抄送等字段`)
     await copyFiles(trx, source.id, targetId, p.userId)
     const log = await trx('routing_log').where({ document_id: source.id }).orderBy('id')
     if (log.length) {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
+import { frozenFields, isFrozen } from './frozen.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { applyListFilters, type TaskListQuery } from './tasks.ts'
@@ -50,7 +51,7 @@ export class Documents {
    * engine's inbox listener links the instance back in the engine's own transaction, even if this
    * process dies between the two steps.
    */
-  async start(p: Principal, input: { kind: string; data: Record<string, unknown> }, idempotencyKey: string | null) {
+  async start(p: Principal, input: { kind: string; data: Record<string, unknown>; corrects?: string | null }, idempotencyKey: string | null) {
     const kind = documentKinds[input.kind]
     if (!kind) throw fail('VALIDATION', `未知的公文类型“${input.kind}”`, [{ field: 'kind', message: `可选：${Object.keys(documentKinds).join('、')}` }])
     if (!p.roles.includes(kind.startRole)) throw fail('FORBIDDEN', `起草${kind.label}须具有“${kind.startRole}”角色`)
@@ -58,6 +59,7 @@ export class Documents {
       const existing = await this.knex('documents').where({ created_by: p.userId, idempotency_key: idempotencyKey }).first('id')
       if (existing) return this.summary(existing.id)
     }
+    const corrects = await this.checkCorrects(p, input)
     this.forms.validateDraft(kind.form, input.data)
     await this.checkRecipients(input.data)
     const definitionId = await this.models.startIdFor(kind.process, p.unitId)
@@ -81,6 +83,7 @@ export class Documents {
         step_limit: limits.stepLimit,
         remind_before: limits.remindBefore,
         idempotency_key: idempotencyKey,
+        corrects_document_id: corrects,
       })
       .onConflict(['created_by', 'idempotency_key'])
       .ignore()
@@ -121,6 +124,16 @@ export class Documents {
     if (missing.length) throw fail('FORM_INVALID', undefined, missing.map((u) => ({ field: 'mainRecipients', message: `没有编号为“${u}”的单位` })))
   }
 
+  /** 更正: a 发文 may name the 发文 of its own unit that it corrects (a signed one is frozen). */
+  private async checkCorrects(p: Principal, input: { kind: string; corrects?: string | null }): Promise<string | null> {
+    if (input.corrects === undefined || input.corrects === null) return null
+    if (input.kind !== 'fawen') throw fail('VALIDATION', '只有发文可以更正原文', [{ field: 'corrects', message: '只有发文（kind 为 fawen）可以引用被更正的公文' }])
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+    const old = uuid.test(input.corrects) && (await this.knex('documents').where({ id: input.corrects, unit_id: p.unitId, kind: 'fawen' }).first('id'))
+    if (!old) throw fail('VALIDATION', '被更正的公文不存在或不是本单位的发文', [{ field: 'corrects', message: '须为本单位一份发文的编号' }])
+    return old.id
+  }
+
   private async summary(id: string) {
     const d = await this.knex('documents').where({ id }).first()
     return { id: d.id, kind: d.kind, title: d.title, status: d.status, processInstanceKey: d.process_instance_key, createdAt: d.created_at }
@@ -131,7 +144,7 @@ export class Documents {
     const doc = await this.readable(p).where('d.id', id).first('d.*')
     if (!doc) throw fail('NOT_FOUND', '未找到该公文')
     for (const field of await this.hiddenFields(p, id)) delete doc.data[field]
-    const [log, openTasks, deliveries] = await Promise.all([
+    const [log, openTasks, deliveries, corrects, corrections] = await Promise.all([
       routingLog(this.knex, id),
       this.knex('tasks').where({ document_id: id, state: 'open' }).select('task_key as taskKey', 'element_id as step', 'step_name as stepName', 'assignee', 'candidate_role as candidateRole', 'created_at as createdAt'),
       this.knex('deliveries as v')
@@ -139,6 +152,13 @@ export class Documents {
         .where({ 'v.document_id': id })
         .orderBy('u.id')
         .select('u.id as unitId', 'u.name as unitName', 'v.kind', 'v.delivered_at as deliveredAt', 'v.signed_at as signedAt', this.knex.raw(`case when v.signed_at is null then '未签收' else '已签收' end as "receiptStatus"`)),
+      // 更正: the document this one corrects (its title only for those who may read it), and its corrections.
+      doc.corrects_document_id
+        ? this.readable(p).where('d.id', doc.corrects_document_id).first('d.id', 'd.title', 'd.doc_number as docNumber')
+          .then((row) => row ?? { id: doc.corrects_document_id, title: null, docNumber: null })
+        : null,
+      this.readable(p).where('d.corrects_document_id', id).orderBy('d.created_at')
+        .select('d.id', 'd.title', 'd.doc_number as docNumber', 'd.status', 'd.created_at as createdAt'),
     ])
     return {
       id: doc.id,
@@ -151,6 +171,14 @@ export class Documents {
       sealedAt: doc.sealed_at,
       sealedBy: doc.sealed_by,
       sealedSha256: doc.sealed_sha256,
+      sealedVersionId: doc.sealed_version_id,
+      issuedAt: doc.issued_at,
+      issuedBy: doc.issued_by,
+      // 签发 froze the 正文, the 附件 and these 笺 fields.
+      frozen: isFrozen(doc),
+      frozenFields: isFrozen(doc) ? [...frozenFields] : [],
+      corrects,
+      corrections,
       urgency: doc.urgency,
       departmentId: doc.department_id,
       sourceDocumentId: doc.source_document_id,

@@ -2,7 +2,7 @@
 // and upload; copying a document's files whole (转笺, 合并).
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -10,6 +10,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { fail } from '../errors.ts'
 import type { Documents } from './documents.ts'
+import { frozenError, isFrozen } from './frozen.ts'
 import type { Principal } from './principal.ts'
 
 export type FileKind = '正文' | '附件'
@@ -87,21 +88,35 @@ export class Files {
 
   /**
    * A reader may upload when they created the document and it is still open, or hold an open
-   * task on it they may act on; an integrator key may upload to its unit's documents.
+   * task on it they may act on; an integrator key may upload to its unit's documents. Once the
+   * document is signed (签发) nobody may, but the handler of the open step before sealing (盖章),
+   * who adds the fixed-layout 正文 (checked in upload); once sealed, nobody at all: 409.
    */
   async assertCanUpload(p: Principal, documentId: string): Promise<void> {
-    const doc = await this.knex('documents').where({ id: documentId }).first('unit_id', 'status', 'created_by')
+    const doc = await this.knex('documents').where({ id: documentId }).first('unit_id', 'status', 'created_by', 'issued_at', 'sealed_at')
     if (!doc || !(await this.canRead(p, documentId))) throw fail('NOT_FOUND', '未找到该公文')
+    if (doc.unit_id === p.unitId && isFrozen(doc)) {
+      // Signed: only the person handling the step before sealing (盖章) adds the fixed-layout 正文.
+      if (doc.sealed_at || p.channel === 'api' || !(await this.openTaskOf(p, documentId))) {
+        this.log.warn({ documentId, userId: p.userId, channel: p.channel }, 'upload to a signed document refused')
+        throw frozenFiles(Boolean(doc.sealed_at))
+      }
+      return
+    }
     if (doc.unit_id === p.unitId) {
       if (p.channel === 'api') return
       if (doc.created_by === p.userId && !['completed', 'canceled'].includes(doc.status)) return
-      const task = await this.knex('tasks')
-        .where({ document_id: documentId, unit_id: p.unitId, state: 'open' })
-        .andWhere((q) => q.where('assignee', p.userId).orWhere((r) => r.whereNull('assignee').whereIn('candidate_role', p.roles)))
-        .first('task_key')
-      if (task) return
+      if (await this.openTaskOf(p, documentId)) return
     }
     throw fail('FORBIDDEN', '只有拟稿人（公文办结前）或当前办理人可以上传该公文的文件')
+  }
+
+  /** An open task on the document that the caller may act on. */
+  private async openTaskOf(p: Principal, documentId: string) {
+    return this.knex('tasks')
+      .where({ document_id: documentId, unit_id: p.unitId, state: 'open' })
+      .andWhere((q) => q.where('assignee', p.userId).orWhere((r) => r.whereNull('assignee').whereIn('candidate_role', p.roles)))
+      .first('task_key')
   }
 
   /** Streams a file part to a temp file, hashing as it goes; a refused type is drained, not stored. */
@@ -150,6 +165,14 @@ export class Files {
       const storagePath = await this.keep(file)
       const { name, mime, size, sha256 } = file
       const saved = await this.knex.transaction(async (trx) => {
+        // Locked against 签发 and 用印登记 committing meanwhile.
+        const doc = await trx('documents').where({ id: documentId }).forUpdate().first('issued_at', 'sealed_at')
+        const kind = 'fileId' in target ? (await trx('files').where({ id: target.fileId, document_id: documentId }).first('kind'))?.kind : target.kind
+        if (isFrozen(doc)) {
+          if (doc.sealed_at || kind === '附件') throw frozenFiles(Boolean(doc.sealed_at))
+          if (kind === '正文' && !layoutTypes.includes(mime!))
+            throw frozenError([{ field: 'file', message: '公文已签发，正文只能再上传盖章用的版式文件（pdf、ofd）' }], '正文（签发后只能上传盖章用的版式文件 pdf、ofd）')
+        }
         const logical = 'fileId' in target
           ? await trx('files').where({ id: target.fileId, document_id: documentId }).forUpdate().first()
           : await this.logicalFile(trx, documentId, target.kind as FileKind, name, p.userId)
@@ -213,7 +236,16 @@ export class Files {
     const doc = await this.knex('documents').where({ id: documentId }).first('source_document_id')
     const own = await this.filesOf(documentId, false)
     const source = doc.source_document_id ? await this.filesOf(doc.source_document_id, true) : []
-    return { items: [...own, ...source] }
+    // The seal that binds what is listed: this document's, or for an incoming one its sender's.
+    const seal = await this.sealOf(doc.source_document_id ?? documentId)
+    return { items: [...own, ...source], sealIntact: seal?.intact ?? null, sealedVersionId: seal?.sealedVersionId ?? null }
+  }
+
+  /** The seal check of a document (null when not sealed); a broken seal is logged as an error. */
+  async sealOf(documentId: string): Promise<SealState | null> {
+    const seal = await sealState(this.knex, this.root, documentId)
+    if (seal && !seal.intact) this.log.error({ documentId, ...seal }, 'the sealed 正文 does not match its seal record')
+    return seal
   }
 
   private async filesOf(documentId: string, fromSource: boolean) {
@@ -231,11 +263,89 @@ export class Files {
   /** One version's metadata and an open handle on its bytes, for a reader of its document. */
   async version(p: Principal, versionId: string) {
     const v = await this.knex('file_versions as v').join('files as f', 'f.id', 'v.file_id').where('v.id', versionId)
-      .first('v.name', 'v.size', 'v.mime_type', 'v.sha256', 'v.storage_path', 'f.document_id')
+      .first('v.name', 'v.version', 'v.size', 'v.mime_type', 'v.sha256', 'v.storage_path', 'f.document_id', 'f.kind')
     if (!v || !(await this.canRead(p, v.document_id))) throw fail('NOT_FOUND', '未找到该文件')
+    if (v.kind === '正文') {
+      // The sealed 正文 (or one put in its place) is served only while it matches the seal record.
+      const seal = await this.sealOf(v.document_id)
+      if (seal && !seal.intact && (seal.sealedVersion === null || v.version >= seal.sealedVersion)) {
+        this.log.error({ documentId: v.document_id, versionId, userId: p.userId }, 'download of a 正文 that does not match its seal refused')
+        throw fail('SEAL_MISMATCH')
+      }
+    }
     const handle = await open(join(this.root, v.storage_path), 'r')
     return { name: v.name as string, size: Number(v.size), mime: v.mime_type as string, sha256: v.sha256 as string, stream: handle.createReadStream() }
   }
+}
+
+/** What the seal check of a sealed document found. */
+export interface SealState {
+  sealedVersionId: string | null
+  /** The version number of the sealed 正文, null when none is found. */
+  sealedVersion: number | null
+  /** The 正文 is the sealed version, and its stored bytes hash to the sealed sha256. */
+  intact: boolean
+  reason?: string
+}
+
+/** sha256 of stored files, by identity and change time: a file changed on disk is hashed again. */
+const hashCache = new Map<string, string>()
+
+async function storedSha256(path: string): Promise<string> {
+  const handle: FileHandle = await open(path, 'r')
+  try {
+    const st = await handle.stat()
+    const key = `${path}|${st.dev}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}`
+    const cached = hashCache.get(key)
+    if (cached) return cached
+    const hash = createHash('sha256')
+    const buffer = Buffer.alloc(1024 * 1024)
+    for (let position = 0; ;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
+      if (!bytesRead) break
+      hash.update(buffer.subarray(0, bytesRead))
+      position += bytesRead
+    }
+    const digest = hash.digest('hex')
+    if (hashCache.size >= 1000) hashCache.delete(hashCache.keys().next().value!)
+    hashCache.set(key, digest)
+    return digest
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Checks a sealed document's 正文 against its seal record: the newest 正文 version must be the one
+ * sealed, its row must still carry the sealed sha256, and its stored bytes must hash to it.
+ * Null when the document is not sealed.
+ */
+export async function sealState(knex: Knex, root: string, documentId: string): Promise<SealState | null> {
+  const doc = await knex('documents').where({ id: documentId }).first('sealed_at', 'sealed_sha256', 'sealed_version_id')
+  if (!doc?.sealed_at) return null
+  const versions = await knex('files as f').join('file_versions as v', 'v.file_id', 'f.id')
+    .where({ 'f.document_id': documentId, 'f.kind': '正文' }).orderBy('v.version', 'desc')
+    .select('v.id', 'v.version', 'v.sha256', 'v.storage_path')
+  const newest = versions[0]
+  if (!doc.sealed_sha256) {
+    return newest ? { sealedVersionId: null, sealedVersion: null, intact: false, reason: 'a 正文 appeared after sealing' } : { sealedVersionId: null, sealedVersion: null, intact: true }
+  }
+  const sealed = doc.sealed_version_id ? versions.find((v) => v.id === doc.sealed_version_id) : versions.find((v) => v.sha256 === doc.sealed_sha256)
+  if (!sealed) return { sealedVersionId: doc.sealed_version_id ?? null, sealedVersion: null, intact: false, reason: 'the sealed 正文 version is gone' }
+  const state = { sealedVersionId: sealed.id as string, sealedVersion: sealed.version as number }
+  if (newest.id !== sealed.id) return { ...state, intact: false, reason: 'a 正文 version newer than the sealed one' }
+  if (sealed.sha256 !== doc.sealed_sha256) return { ...state, intact: false, reason: 'the sealed version’s recorded hash was changed' }
+  const actual = await storedSha256(join(root, sealed.storage_path)).catch(() => null)
+  if (actual !== doc.sealed_sha256) return { ...state, intact: false, reason: actual ? 'the stored bytes do not hash to the sealed sha256' : 'the stored file cannot be read' }
+  return { ...state, intact: true }
+}
+
+/** The fixed-layout types (版式文件) the 正文 may still take between 签发 and sealing. */
+const layoutTypes = ['application/pdf', 'application/ofd']
+
+function frozenFiles(sealed: boolean) {
+  const why = sealed ? '公文已签发并盖章，正文和附件不可再上传或修改' : '公文已签发，附件不可再上传或修改，正文只能由盖章环节的办理人上传版式文件'
+  return frozenError([{ field: 'file', message: why }], '正文和附件')
 }
 
 /** The newest version of the document's file of that kind (its one 正文), or null. */

@@ -181,11 +181,20 @@ export class Org {
     return { userId: user.id, unitId: user.unit_id, departmentId: user.department_id ?? null, name: user.name, roles, channel }
   }
 
+  /**
+   * The integrator calling with this key, with the key's scopes. Only the key's sha256 is stored
+   * and the row is found by it (a unique index), so no secret is ever compared byte by byte; a
+   * rotated secret finds no row, nor does a revoked key. Last use is noted at most once a minute.
+   */
   async fromApiKey(key: string): Promise<Principal> {
-    const row = await this.knex('api_keys').where({ key_hash: hashApiKey(key) }).first('user_id', 'unit_id')
-    if (!row) throw fail('UNAUTHENTICATED', 'API 密钥无效')
+    const row = await this.knex('api_keys').where({ key_hash: hashApiKey(key) }).whereNull('revoked_at')
+      .first('id', 'name', 'user_id', 'unit_id', 'scopes', 'last_used_at')
+    if (!row) throw fail('UNAUTHENTICATED', 'API 密钥无效或已吊销')
+    if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
+      await this.knex('api_keys').where({ id: row.id }).update({ last_used_at: this.knex.fn.now() })
+    }
     const p = await this.principal(row.user_id, 'api')
-    return { ...p, unitId: row.unit_id }
+    return { ...p, unitId: row.unit_id, apiKey: { id: row.id, name: row.name, scopes: row.scopes } }
   }
 
   async people(p: Principal, role: string | undefined, id?: string) {

@@ -1,4 +1,6 @@
 // Who is calling: a person with a login token, or an integrator with a unit-bound API key.
+import type { ApiScope } from '../api-scopes.ts'
+
 export interface Principal {
   userId: string
   unitId: string
@@ -8,4 +10,6 @@ export interface Principal {
   roles: string[]
   /** web for people, api for integrators; recorded with every action. */
   channel: 'web' | 'api'
+  /** The key an integrator called with: what it may do (see api-scopes.ts). */
+  apiKey?: { id: string; name: string; scopes: ApiScope[] }
 }

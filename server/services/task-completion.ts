@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
+import { assertFieldsUnfrozen } from './frozen.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { backoffMs, defaultRetryPolicy, SlotRunner, withTimeout, type RetryPolicy } from './recovery.ts'
@@ -90,6 +91,8 @@ export class TaskCompletion {
         ])
       }
       const doc = await trx('documents').where({ id: task.document_id }).forUpdate().first()
+      // After 签发 nobody changes what was signed, whatever the step lets them edit.
+      assertFieldsUnfrozen(doc, input.data)
       const merged = this.forms.validateStep(step.formKey, doc.form_version, step.properties, doc.data, input.data ?? {})
       const unit = await trx('units').where({ id: doc.unit_id }).first('allow_blank_signature')
       const { blankSignature } = this.forms.checkOpinion(step.properties, input.opinion, unit.allow_blank_signature)

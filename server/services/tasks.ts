@@ -81,6 +81,8 @@ export class TaskQueries {
       .join('documents as d', 'd.id', 't.document_id')
       .where({ 't.unit_id': p.unitId, 't.state': 'open' })
       .andWhere((q) => q.where('t.assignee', p.userId).orWhere((q2) => q2.whereNull('t.assignee').whereIn('t.candidate_role', p.roles)))
+    // An API key acts only on documents it started (api-scopes.ts), so it lists only their tasks.
+    if (p.apiKey) base.where('d.created_by', p.userId)
     applyListFilters(base, page, 't.created_at')
     const [items, [{ count }]] = await Promise.all([
       base.clone().select(listColumns(this.knex)).orderBy('t.created_at', 'desc').limit(page.limit).offset(page.offset),

@@ -23,15 +23,29 @@ interface DocFile {
   versions: Version[]
 }
 
+/** The sealed 正文 no longer matches its seal record: shown in red wherever the files are. */
+export function SealAlert() {
+  return (
+    <div class="alert error seal-alert" role="alert">
+      <strong>正文文件与盖章时的记录不一致，可能已被篡改，请联系管理员。</strong>该正文已停止下载。
+    </div>
+  )
+}
+
 const previewable = (mime: string) => /^(application\/pdf|image\/|text\/plain)/.test(mime)
 
-export function Files({ documentId, canUpload }: { documentId: string; canUpload: boolean }) {
+/** `sealAlert`: show the broken-seal alert here (off where the page shows it already). */
+export function Files({ documentId, canUpload, sealAlert = true }: { documentId: string; canUpload: boolean; sealAlert?: boolean }) {
   const [files, setFiles] = useState<DocFile[] | null>(null)
+  const [seal, setSeal] = useState<{ sealIntact: boolean | null; sealedVersionId: string | null }>({ sealIntact: null, sealedVersionId: null })
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
   const [kind, setKind] = useState('正文')
 
-  const load = () => get<{ items: DocFile[] }>(`/documents/${documentId}/files`).then((r) => setFiles(r.items), setError)
+  const load = () => get<{ items: DocFile[]; sealIntact: boolean | null; sealedVersionId: string | null }>(`/documents/${documentId}/files`).then((r) => {
+    setFiles(r.items)
+    setSeal({ sealIntact: r.sealIntact, sealedVersionId: r.sealedVersionId })
+  }, setError)
   useEffect(() => { load() }, [documentId])
 
   const send = async (path: string, file: File | undefined, fields: Record<string, string> = {}) => {
@@ -61,6 +75,7 @@ export function Files({ documentId, canUpload }: { documentId: string; canUpload
   const hasBody = files?.some((f) => f.kind === '正文' && !f.fromSource)
   return (
     <div class="files">
+      {sealAlert && seal.sealIntact === false && <SealAlert />}
       <Problem error={error} />
       {files === null ? <p class="muted">正在加载……</p> : files.length === 0 ? <p class="muted">尚无正文或附件。</p> : (
         <ul class="file-list">
@@ -73,6 +88,7 @@ export function Files({ documentId, canUpload }: { documentId: string; canUpload
                   <span class="file-name">{latest?.name ?? f.name}</span>
                   {latest && <span class="muted">第 {latest.version} 版 · {formatSize(latest.size)}</span>}
                   {f.fromSource && <span class="tag subtle">来文单位</span>}
+                  {latest && latest.versionId === seal.sealedVersionId && <span class="tag">已盖章</span>}
                 </div>
                 {latest && (
                   <div class="file-meta muted">{latest.uploaderName ?? ''} {formatTime(latest.uploadedAt)}<span class="sha" title={latest.sha256}> SHA-256 {latest.sha256.slice(0, 12)}…</span></div>

@@ -102,8 +102,13 @@ export function query(params: Record<string, string | number | boolean | undefin
 }
 
 /** Downloads a file version with the token (a plain link could not send it). */
-export async function download(versionId: string, name: string): Promise<void> {
-  const res = await fetch(`/files/versions/${versionId}`, { headers: { authorization: `Bearer ${token()}` } })
+export function download(versionId: string, name: string): Promise<void> {
+  return saveFrom(`/files/versions/${versionId}`, name)
+}
+
+/** Saves what a GET of `path` answers as a file named `name`, sending the token. */
+export async function saveFrom(path: string, name: string): Promise<void> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${token()}` } })
   if (!res.ok) throw new ApiError(res.status, `下载失败（${res.status}）`)
   const url = URL.createObjectURL(await res.blob())
   const a = document.createElement('a')

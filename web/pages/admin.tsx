@@ -1,12 +1,15 @@
 // 单位管理 (/app/admin, unit admins): the unit's departments, people and their roles, and the unit's
 // settings (办理时限, 空白签名, 发文字号 prefixes, seal, notification channels), and 失败待处理
-// (completions and notifications the system gave up retrying).
+// (completions and notifications the system gave up retrying), and 接口密钥 (integrators' API keys
+// with their scopes), and 行为审计 (the unit's audit trail).
 import { useEffect, useState } from 'preact/hooks'
 import { Problem, Shell, mount } from '../components/shell.tsx'
 import { Departments, type Department } from '../admin/departments.tsx'
 import { People, type Person } from '../admin/people.tsx'
 import { Settings } from '../admin/settings.tsx'
 import { DeadLetters } from '../admin/dead-letters.tsx'
+import { ApiKeys } from '../admin/api-keys.tsx'
+import { Audit } from '../admin/audit.tsx'
 import { currentUser, get } from '../lib/api.ts'
 import '../admin/admin.css'
 
@@ -14,7 +17,9 @@ const tabs = [
   { id: 'people', label: '人员与角色' },
   { id: 'departments', label: '科室' },
   { id: 'settings', label: '单位设置' },
+  { id: 'api-keys', label: '接口密钥' },
   { id: 'dead-letters', label: '失败待处理' },
+  { id: 'audit', label: '行为审计' },
 ]
 
 function AdminPage() {
@@ -48,7 +53,9 @@ function AdminPage() {
       {tab === 'people' && <People people={people} departments={departments} onChange={load} />}
       {tab === 'departments' && <Departments departments={departments} onChange={load} />}
       {tab === 'settings' && <Settings />}
+      {tab === 'api-keys' && <ApiKeys />}
       {tab === 'dead-letters' && <DeadLetters />}
+      {tab === 'audit' && <Audit />}
     </Shell>
   )
 }

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { Diagram, type DiagramData } from '../components/diagram.tsx'
 import { useDirectory } from '../components/fields.tsx'
-import { Files } from '../components/files.tsx'
+import { Files, SealAlert } from '../components/files.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
 import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { get } from '../lib/api.ts'
@@ -42,7 +42,17 @@ function TrackPage() {
             当前步骤：{doc.currentSteps.map((s: any) => `${s.stepName}（${s.assignee ? nameOf(s.assignee) : roleLabels[String(s.candidateRole).split('@')[0]] ?? s.candidateRole}）`).join('、')}
           </p>
         )}
+        {doc.frozen && <p class="muted frozen-note">已签发：正文、附件及标题、主送、抄送等字段不可再修改；如需更正，请另起公文并引用原文。</p>}
+        {doc.corrects && (
+          <p class="corrects">更正：<a href={`/app/track/${doc.corrects.id}`}>{doc.corrects.docNumber ?? ''}{doc.corrects.title ? `《${doc.corrects.title}》` : '原公文'}</a></p>
+        )}
+        {doc.corrections?.length > 0 && (
+          <p class="corrections">已被更正：{doc.corrections.map((c: any, i: number) => (
+            <span key={c.id}>{i > 0 && '、'}<a href={`/app/track/${c.id}`}>{c.docNumber ?? ''}《{c.title}》</a></span>
+          ))}</p>
+        )}
       </header>
+      {doc.sealIntact === false && <SealAlert />}
       <Problem error={error} />
       <div class="track-layout">
         <section class="card track-diagram">
@@ -74,7 +84,7 @@ function TrackPage() {
           </section>
           <section class="card">
             <h2>正文与附件</h2>
-            <Files documentId={doc.id} canUpload={false} />
+            <Files documentId={doc.id} canUpload={false} sealAlert={false} />
           </section>
         </aside>
       </div>
