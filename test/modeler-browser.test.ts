@@ -127,11 +127,15 @@ t.test('an admin adds a 复核 step to 发文 in the modeler and deploys it for 
   t.same(detail.body.routes.map((r: { name: string }) => r.name), ['复核完毕'])
   t.ok(detail.body.form.schema.properties.title, '复核 may edit the title')
   t.notOk(detail.body.form.schema.properties.body, 'but not the body')
-  await act(api, 'chenjing', after, 'fuhe', { route: '复核完毕', opinion: '已复核', data: { title: '部署后起草的通知（复核稿）' } })
+  // 复核 comes after 签发: what was signed is frozen, whatever the step's binding allows
+  const edit = await api.as('chenjing').post(`/tasks/${review.taskKey}/complete`, { route: '复核完毕', opinion: '已复核', data: { title: '部署后起草的通知（复核稿）' } })
+  t.equal(edit.status, 409, 'the signed title cannot be changed at 复核')
+  t.match(edit.body, { code: 'DOCUMENT_FROZEN', details: [{ field: 'title' }] })
+  await act(api, 'chenjing', after, 'fuhe', { route: '复核完毕', opinion: '已复核' })
   await act(api, 'chenjing', after, 'gaizhang', { route: '用印' })
   const afterDoc = await finished(after)
   t.ok(afterDoc.log.some((e: { step: string }) => e.step === 'fuhe'), 'the new document went through 复核')
-  t.equal(afterDoc.title, '部署后起草的通知（复核稿）')
+  t.equal(afterDoc.title, '部署后起草的通知', 'with the title as signed')
 
   // while the one started before finishes on the standard version, without 复核
   await throughSigning(before)
