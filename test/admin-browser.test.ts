@@ -2,7 +2,7 @@
 // person, change the person's roles, change the unit's settings; each change is checked over REST.
 import t from 'tap'
 import { startBrowser } from './helpers/browser.ts'
-import { Api, startStack } from './helpers/stack.ts'
+import { Api, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 
 // The settings page saves a webhook on this machine over http://, which the operator must allow.
 const stack = await startStack({ env: { OUTBOUND_ALLOW: '127.0.0.1', OUTBOUND_ALLOW_HTTP: 'true' } })
@@ -87,6 +87,32 @@ t.test('a unit admin changes the unit’s settings', async (t) => {
   await page.click('#save-settings')
   await page.getByText('提醒提前量须大于零且小于办理时限').waitFor()
   t.same((await api.as('zhouadmin').get('/settings/unit')).body.timeLimits.特急.remindBefore, 'PT30M', 'and nothing changed')
+})
+
+t.test('a notification the receiver refused shows under 失败待处理, where the admin discards it', async (t) => {
+  // given: a webhook address on a private network the operator has not allowed (saved before the
+  // check existed, say), and a task that is urged
+  const knex = stack.server!.knex
+  await knex('units').where({ id: 'liuzhou-gov' }).update({ webhook_url: 'http://10.20.30.40/hook' })
+  const id = await startFawen(api, 'zhangwei')
+  const task = await taskFor(api, 'zhangwei', id, 'nigao')
+  t.equal((await api.as('chenjing').post(`/tasks/${task.taskKey}/urge`)).status, 200)
+  const dead = await waitFor<{ id: string }>('the refused delivery', async () =>
+    knex('notification_outbox as o').join('notifications as n', 'n.id', 'o.notification_id').where({ 'n.task_key': task.taskKey, 'o.channel': 'webhook', 'o.state': 'failed' }).first('o.id'))
+  // when: the admin opens 失败待处理
+  const page = await ui.as('zhouadmin')
+  await page.goto('/app/admin#dead-letters')
+  const row = page.locator(`section[aria-label="失败待处理"] tr[data-id="${dead.id}"]`)
+  await row.waitFor()
+  t.match(await row.innerText(), /10\.20\.30\.40[\s\S]*已拒绝/, 'the delivery is listed with its address and why it was refused')
+  await ui.screenshot(page, 'admin-dead-letters')
+  // then: 放弃 marks it discarded and it leaves the list
+  await row.getByRole('button', { name: '放弃' }).click()
+  await page.getByText('已放弃该通知投递。').waitFor()
+  await row.waitFor({ state: 'detached' })
+  t.equal((await knex('notification_outbox').where({ id: dead.id }).first('state')).state, 'discarded', 'the delivery is discarded')
+  await knex('units').where({ id: 'liuzhou-gov' }).update({ webhook_url: null })
+  t.same(ui.errors, [], 'no script errors')
 })
 
 t.test('a drafter cannot use the admin pages', async (t) => {
