@@ -1,5 +1,6 @@
 // 单位设置: 办理时限 and reminder per 紧急程度 (in hours), 空白签名, 发文字号 prefixes (default and per
-// 文种), the seal's name; and the notification channels (webhook, SMS gateway).
+// 文种), the seal's name, the password policy (off unless set); and the notification channels
+// (webhook, SMS gateway).
 import { useEffect, useState } from 'preact/hooks'
 import { Notice, Problem } from '../components/shell.tsx'
 import { get, put } from '../lib/api.ts'
@@ -14,7 +15,20 @@ interface UnitSettings {
   docNumberPrefix: string
   docNumberPrefixes: Record<string, string>
   sealName: string
+  passwordPolicy: PasswordPolicy | null
 }
+interface PasswordPolicy {
+  minLength: number
+  requireLetter: boolean
+  requireDigit: boolean
+  requireSymbol: boolean
+  requireMixedCase: boolean
+}
+
+const defaultPolicy: PasswordPolicy = { minLength: 8, requireLetter: true, requireDigit: true, requireSymbol: false, requireMixedCase: false }
+const policyRules: Array<[keyof Omit<PasswordPolicy, 'minLength'>, string]> = [
+  ['requireLetter', '须含字母'], ['requireDigit', '须含数字'], ['requireSymbol', '须含符号'], ['requireMixedCase', '须含大小写字母'],
+]
 
 const urgencies = ['特急', '加急', '平件']
 const docKinds = ['决议', '决定', '命令', '公报', '公告', '通告', '意见', '通知', '通报', '报告', '请示', '批复', '议案', '函', '纪要']
@@ -109,6 +123,20 @@ export function Settings() {
         </tbody>
       </table>
       <button type="button" class="small" disabled={prefixes.length >= docKinds.length} onClick={() => setPrefixes([...prefixes, [docKinds.find((k) => !prefixes.some((p) => p[0] === k))!, '']])}>添加文种前缀</button>
+
+      <h3>密码规则</h3>
+      <fieldset class="password-policy" aria-label="密码规则">
+        <label><input type="checkbox" id="policy-on" checked={!!s.passwordPolicy} onChange={(e) => setS({ ...s, passwordPolicy: (e.currentTarget as HTMLInputElement).checked ? { ...defaultPolicy } : null })} /> 设置或修改密码时检查（不启用则只要求至少 8 位）</label>
+        {s.passwordPolicy && (
+          <div class="settings-grid">
+            <div class="field"><label class="field-label" for="policy-min">最短位数</label>
+              <input id="policy-min" type="number" min={8} max={72} value={s.passwordPolicy.minLength} onInput={(e) => setS({ ...s, passwordPolicy: { ...s.passwordPolicy!, minLength: Number(value(e)) } })} /></div>
+            {policyRules.map(([key, label]) => (
+              <label key={key}><input type="checkbox" id={`policy-${key}`} checked={s.passwordPolicy![key]} onChange={(e) => setS({ ...s, passwordPolicy: { ...s.passwordPolicy!, [key]: (e.currentTarget as HTMLInputElement).checked } })} /> {label}</label>
+            ))}
+          </div>
+        )}
+      </fieldset>
 
       <h3>通知通道</h3>
       <div class="settings-grid">

@@ -30,7 +30,7 @@ export function Shell({ children, active }: { children: ComponentChildren; activ
           {me?.roles.includes('unit_admin') && link('/app/modeler', '流程设计', 'modeler')}
           {me?.roles.includes('unit_admin') && link('/app/admin', '单位管理', 'admin')}
         </nav>
-        <span class="who" title={me?.unitId}>{me?.name}</span>
+        <a class={`who${active === 'account' ? ' active' : ''}`} href="/app/account" title={`${me?.unitId ?? ''}：修改密码`}>{me?.name}</a>
         <button type="button" class="link light" onClick={logout}>退出</button>
       </header>
       <main class="page">{children}</main>

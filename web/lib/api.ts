@@ -35,6 +35,12 @@ export function currentUser(): Me | null {
   return raw && token() ? (JSON.parse(raw) as Me) : null
 }
 
+/** Changes one's own password: every other session ends, this page keeps working with the new token. */
+export async function changePassword(oldPassword: string, newPassword: string): Promise<void> {
+  const res = await request<{ token: string }>('POST', '/auth/password', { oldPassword, newPassword })
+  localStorage.setItem(TOKEN_KEY, res.token)
+}
+
 /** Ends the session on the server too (its token stops working), then forgets it here. */
 export async function logout(): Promise<void> {
   await request('POST', '/auth/logout').catch(() => undefined)
