@@ -79,12 +79,12 @@ export interface LoginSettings {
   addressWindowSeconds: number
 }
 
-/** A whole number ≥ 1 from the environment, or a start-up error naming the setting. */
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** A whole number ≥ `min` (default 1) from the environment, or a start-up error naming the setting. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${raw}" is not a whole number of at least 1`)
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: "${raw}" is not a whole number of at least ${min}`)
   return n
 }
 
@@ -125,12 +125,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     outboundAllowHttp: (env.OUTBOUND_ALLOW_HTTP ?? 'false') === 'true',
     outboundAllow: allowList('OUTBOUND_ALLOW', env.OUTBOUND_ALLOW ?? ''),
-    retryBaseMs: Number(env.RETRY_BASE_MS ?? 2000),
-    retryMaxDelayMs: Number(env.RETRY_MAX_DELAY_MS ?? 5 * 60 * 1000),
-    retryMaxAttempts: Number(env.RETRY_MAX_ATTEMPTS ?? 10),
-    pdfConcurrency: Number(env.PDF_CONCURRENCY ?? 2),
-    pdfQueue: Number(env.PDF_QUEUE ?? 8),
-    pdfTimeoutMs: Number(env.PDF_TIMEOUT_MS ?? 30_000),
+    retryBaseMs: positive(env, 'RETRY_BASE_MS', 2000),
+    retryMaxDelayMs: positive(env, 'RETRY_MAX_DELAY_MS', 5 * 60 * 1000),
+    retryMaxAttempts: positive(env, 'RETRY_MAX_ATTEMPTS', 10),
+    pdfConcurrency: positive(env, 'PDF_CONCURRENCY', 2),
+    pdfQueue: positive(env, 'PDF_QUEUE', 8, 0),
+    pdfTimeoutMs: positive(env, 'PDF_TIMEOUT_MS', 30_000),
   }
 }
 

@@ -37,3 +37,15 @@ t.test('a burst of prints beyond the slot and the queue gets 503 with Retry-Afte
   t.equal(later.status, 200)
   t.equal((await api.as('zhangwei').get('/tasks')).status, 200, 'the server answers other requests')
 })
+
+t.test('a print or retry setting that is not a whole number stops the start, naming it', async (t) => {
+  const { loadConfig } = await import('../server/config.ts')
+  const base = { ENGINE_TOKEN: 'x', AUTH_SECRET: 'y' }
+  for (const [name, raw] of [['PDF_CONCURRENCY', 'abc'], ['PDF_CONCURRENCY', '0'], ['PDF_QUEUE', '-1'], ['PDF_TIMEOUT_MS', '1.5'], ['RETRY_MAX_ATTEMPTS', 'ten']]) {
+    t.throws(() => loadConfig({ ...base, [name]: raw }), { message: `${name}: "${raw}" is not a whole number of at least ${name === 'PDF_QUEUE' ? 0 : 1}` }, `${name}=${raw} is refused`)
+  }
+  const config = loadConfig({ ...base, PDF_QUEUE: '0', RETRY_BASE_MS: '500' })
+  t.equal(config.pdfQueue, 0, 'no waiting queue is allowed')
+  t.equal(config.retryBaseMs, 500)
+  t.equal(loadConfig(base).pdfConcurrency, 2, 'the default when unset')
+})

@@ -302,7 +302,8 @@ async function answers(url: string, token: string): Promise<boolean> {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether the process runs (a zombie left by a killed parent does not count). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch {

@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import knexFactory from 'knex'
 import pino from 'pino'
-import { EngineProcess } from '../../engine/operaton/process.ts'
+import { EngineProcess, alive } from '../../engine/operaton/process.ts'
 import { createScratchDatabase, dropDatabase } from './database.ts'
 import { freeRange } from './ports.ts'
 
@@ -77,14 +77,6 @@ export async function runEngine(): Promise<RunEngine | null> {
   return (await processOf(runDir(thisRun), run, run.port).ready()) ? run : null
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /**
  * Gives the next test file a clean slate on the run's engine: every deployment is deleted with its
