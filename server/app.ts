@@ -11,6 +11,7 @@ import auditPlugin from './plugins/audit.ts'
 import authPlugin from './plugins/auth.ts'
 import errorPlugin from './plugins/errors.ts'
 import inputPlugin, { strictDateFormat } from './plugins/input.ts'
+import { typedBodyValidator } from './plugins/validators.ts'
 import { registerSchemas } from './schemas.ts'
 import { Audit } from './services/audit.ts'
 import { Conversion } from './services/conversion.ts'
@@ -105,6 +106,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
       // ajv-formats first (so Fastify does not add it again after), then the strict `date`.
       plugins: [addFormats as unknown as typeof strictDateFormat, strictDateFormat],
     },
+    // coerceTypes above applies to params, query and headers only: a JSON body is taken as typed.
+    schemaController: { compilersFactory: { buildValidator: typedBodyValidator() } },
   })
   registerSchemas(app)
   await app.register(errorPlugin)

@@ -154,15 +154,28 @@ for (const [path, item] of Object.entries(openapi.paths)) {
 }
 
 // The server's validator, rebuilt here (same options and formats) to make sure each mutation is invalid.
-const ajv = new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false })
-;(addFormats as unknown as (a: Ajv) => void)(ajv)
-strictDateFormat(ajv)
-for (const [name, s] of Object.entries(openapi.components.schemas)) ajv.addSchema(s, `#/components/schemas/${name}`)
+// Params and query are coerced from text; a JSON body is taken as typed (no coercion).
+const validator = (coerceTypes: 'array' | false) => {
+  const ajv = new Ajv({ allErrors: true, coerceTypes, useDefaults: true, strict: false })
+  ;(addFormats as unknown as (a: Ajv) => void)(ajv)
+  strictDateFormat(ajv)
+  for (const [name, s] of Object.entries(openapi.components.schemas)) ajv.addSchema(s, `#/components/schemas/${name}`)
+  return ajv
+}
+const ajv = validator('array')
+const typedAjv = validator(false)
 const validCache = new Map<Schema, ReturnType<Ajv['compile']>>()
-/** Whether `value` passes `schema` as the server checks it (on a copy: ajv coerces in place). */
+const typedCache = new Map<Schema, ReturnType<Ajv['compile']>>()
+/** Whether `value` passes `schema` as the server checks params and query (on a copy: ajv coerces in place). */
 function passes(schema: Schema, value: unknown): boolean {
   let validate = validCache.get(schema)
   if (!validate) validCache.set(schema, (validate = ajv.compile(schema)))
+  return validate(structuredClone({ v: value }).v) as boolean
+}
+/** Whether `value` passes `schema` as the server checks a JSON body. */
+function bodyPasses(schema: Schema, value: unknown): boolean {
+  let validate = typedCache.get(schema)
+  if (!validate) typedCache.set(schema, (validate = typedAjv.compile(schema)))
   return validate(structuredClone({ v: value }).v) as boolean
 }
 const queryObject = (op: Operation): Schema => ({ type: 'object', properties: op.query })
@@ -339,22 +352,22 @@ function badRequests(op: Operation): fc.Arbitrary<Req> {
     mutations.push(base.map((b) => req(op, b, 'a body over the 1 MiB limit', { contentType: 'application/json', body: JSON.stringify({ text: 'x'.repeat(1_100_000) }) })))
     if (op.body) {
       const body = op.body
-      const props = Object.entries(deref(body).properties ?? {}).filter(([, s]) => [{}, 'abc', -1].some((v) => !passes(s, v)))
+      const props = Object.entries(deref(body).properties ?? {}).filter(([, s]) => [{}, 'abc', -1].some((v) => !bodyPasses(s, v)))
       if (props.length) {
         mutations.push(
           fc.tuple(base, fc.constantFrom(...props).chain(([k, s]) => fc.tuple(fc.constant(k), junk(s))))
             .map(([b, [k, v]]) => ({ b, body: { ...(b.body as object), [k]: v } }))
-            .filter(({ body: x }) => !passes(body, x))
+            .filter(({ body: x }) => !bodyPasses(body, x))
             .map(({ b, body: x }) => req(op, b, `bad body field ${Object.keys(x).at(-1)}`, json(x))),
         )
       }
       // Nested fields (arrays of ids, 笺 data, time limits): one leaf made bad.
       const leaves = [...badDates, 'x'.repeat(6000), -1, {}, [[]]]
       const nested = (b: unknown, v: unknown) => ({ ...(b as object), data: { title: v, deadline: v, mainRecipients: [v] }, from: [v], timeLimits: { 平件: { limit: v, remindBefore: 'PT1H' } } })
-      if (leaves.some((v) => !passes(body, nested({}, v)))) mutations.push(
+      if (leaves.some((v) => !bodyPasses(body, nested({}, v)))) mutations.push(
         fc.tuple(base, fc.constantFrom(...leaves))
           .map(([b, v]) => ({ b, body: nested(b.body, v) }))
-          .filter(({ body: x }) => !passes(body, x))
+          .filter(({ body: x }) => !bodyPasses(body, x))
           .map(({ b, body: x }) => req(op, b, 'bad nested fields', json(x))),
       )
       if (deref(body).additionalProperties === false) {
@@ -367,7 +380,7 @@ function badRequests(op: Operation): fc.Arbitrary<Req> {
         }))
       }
       mutations.push(fc.tuple(base, fc.constantFrom<unknown>([], 'text', 42, null, true, [{}]))
-        .filter(([, v]) => !passes(body, v))
+        .filter(([, v]) => !bodyPasses(body, v))
         .map(([b, v]) => req(op, b, `a body of type ${JSON.stringify(v)}`, json(v))))
     }
   }

@@ -183,6 +183,7 @@ export class Forms {
     const fields = Object.keys(submitted ?? {})
     const unknown = fields.filter((f) => !form.fields.includes(f))
     if (unknown.length) throw fail('FORM_INVALID', `笺“${form.title}”中没有字段：${unknown.join('、')}`, unknown.map((f) => ({ field: f, message: `笺中没有字段“${f}”` })))
+    refuseSystemFields(form, fields)
     const forbidden = fields.filter((f) => !editable.includes(f))
     if (forbidden.length) {
       const names = forbidden.map((f) => `“${form.labels[f]}”`).join('、')
@@ -201,6 +202,7 @@ export class Forms {
   /** Validates a new document's first draft against the current version: a title and well-typed fields. */
   validateDraft(key: string, data: Data): void {
     const form = this.get(key)
+    refuseSystemFields(form, Object.keys(data ?? {}))
     if (!form.validateDraft(data)) {
       const found = problems(form.labels, form.validateDraft.errors ?? [])
       throw fail('FORM_INVALID', found.map((p) => p.message).join('；'), found)
@@ -246,4 +248,14 @@ function fieldsOf(rule: unknown): string[] {
   const r = rule as Schema
   const own = [...Object.keys(r.properties ?? {}), ...(Array.isArray(r.required) ? r.required : [])]
   return [...new Set([...own, ...Object.values(r).flatMap((v) => (typeof v === 'object' ? fieldsOf(v) : []))])]
+}
+
+/**
+ * Fields the system fills (readOnly in the 笺 schema, e.g. 收文时间 set once at 签收/登记) are
+ * nobody's to send: a client that sends one is refused naming it, whatever the step may edit.
+ */
+function refuseSystemFields(form: { systemFields: string[]; labels: Record<string, string> }, fields: string[]): void {
+  const sent = fields.filter((f) => form.systemFields.includes(f))
+  if (!sent.length) return
+  throw fail('FORM_INVALID', `${sent.map((f) => `“${form.labels[f] ?? f}”`).join('、')}由系统填写，不能提交`, sent.map((f) => ({ field: f, message: `“${form.labels[f] ?? f}”由系统填写，不能提交` })))
 }

@@ -67,6 +67,10 @@ export class Documents {
 
     const id = randomUUID()
     const limits = await timeLimitsFor(this.knex, p.unitId, input.data.urgency)
+    // A 收文 entered by hand is received now, by its registrar: the server's time, set once (the
+    // client cannot send 收文时间, see validateDraft; the 签收登记 step keeps a time already set).
+    const receipt = input.kind === 'shouwen' ? { received_at: new Date(), received_by: p.userId } : {}
+    const data = receipt.received_at ? { ...input.data, receivedAt: receipt.received_at.toISOString() } : input.data
     const inserted = await this.knex('documents')
       .insert({
         id,
@@ -74,8 +78,9 @@ export class Documents {
         kind: input.kind,
         title: String(input.data.title),
         status: 'starting',
-        data: JSON.stringify(input.data),
+        data: JSON.stringify(data),
         created_by: p.userId,
+        ...receipt,
         // A 收文 counts for its 主办 department, chosen at 分办; other kinds for the drafter's.
         department_id: input.kind === 'shouwen' ? null : p.departmentId,
         form_version: this.forms.current(kind.form).version,
