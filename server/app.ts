@@ -44,6 +44,8 @@ import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
 import { ApiKeys } from './services/api-keys.ts'
+import orgTreeRoutes from './routes/org-tree.ts'
+import recipientRoutes from './routes/recipients.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -146,5 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(statisticsRoutes, services)
   await app.register(formRoutes, services)
   await app.register(phraseRoutes, services)
+  await app.register(orgTreeRoutes, services)
+  await app.register(recipientRoutes, services)
   return { app, services }
 }

@@ -12,7 +12,7 @@ export const demoKeyScopes = ['documents:start', 'documents:read', 'statistics:r
 export const demoUnits = [
   {
     id: 'liuzhou-gov', name: '柳州市人民政府办公室', doc_number_prefix: '柳政办发', seal_name: '柳州市人民政府办公室印章',
-    apiKey: 'demo-key-liuzhou-gov',
+    apiKey: 'demo-key-liuzhou-gov', creditCode: '11450200007565434N', level: 'city', parentId: null,
     departments: [{ id: 'liuzhou-gov-zonghe', name: '综合科' }, { id: 'liuzhou-gov-mishu', name: '秘书科' }, { id: 'liuzhou-gov-lingdao', name: '办领导' }],
     people: [
       { id: 'zhangwei', name: '张伟', department: 'liuzhou-gov-zonghe', roles: ['drafter'] },
@@ -27,7 +27,7 @@ export const demoUnits = [
   },
   {
     id: 'liuzhou-edu', name: '柳州市教育局', doc_number_prefix: '柳教发', seal_name: '柳州市教育局印章',
-    apiKey: 'demo-key-liuzhou-edu',
+    apiKey: 'demo-key-liuzhou-edu', creditCode: '11450200007565442H', level: 'department', parentId: 'liuzhou-gov',
     departments: [
       { id: 'liuzhou-edu-bangong', name: '办公室' }, { id: 'liuzhou-edu-lingdao', name: '局领导' },
       { id: 'liuzhou-edu-jichu', name: '基础教育科' }, { id: 'liuzhou-edu-jiaoyan', name: '教研室' },
@@ -44,11 +44,14 @@ export const demoUnits = [
   },
   {
     id: 'liuzhou-fin', name: '柳州市财政局', doc_number_prefix: '柳财发', seal_name: '柳州市财政局印章',
-    apiKey: 'demo-key-liuzhou-fin',
+    apiKey: 'demo-key-liuzhou-fin', creditCode: '114502000075654774', level: 'department', parentId: 'liuzhou-gov',
     departments: [{ id: 'liuzhou-fin-bangong', name: '办公室' }],
     people: [{ id: 'hejun', name: '何军', department: 'liuzhou-fin-bangong', roles: ['registry', 'drafter', 'dept_head', 'leader', 'office_head', 'office_reviewer'] }],
   },
 ]
+
+/** The demo platform administrator (password DEMO_PASSWORD). */
+export const platformAdmin = { id: 'platform', name: '平台管理员' }
 
 export async function seedDemo(knex: Knex): Promise<boolean> {
   const existing = await knex('units').first('id')
@@ -56,7 +59,7 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
   const hash = await bcrypt.hash(DEMO_PASSWORD, 10)
   await knex.transaction(async (trx) => {
     for (const u of demoUnits) {
-      await trx('units').insert({ id: u.id, name: u.name, doc_number_prefix: u.doc_number_prefix, seal_name: u.seal_name })
+      await trx('units').insert({ id: u.id, name: u.name, doc_number_prefix: u.doc_number_prefix, seal_name: u.seal_name, credit_code: u.creditCode, level: u.level, parent_id: u.parentId })
       await trx('departments').insert(u.departments.map((d) => ({ ...d, unit_id: u.id })))
       for (const p of u.people) {
         await trx('users').insert({ id: p.id, unit_id: u.id, department_id: p.department, username: p.id, name: p.name, password_hash: hash })
@@ -70,6 +73,9 @@ export async function seedDemo(knex: Knex): Promise<boolean> {
         prefix: u.apiKey.slice(0, 10), scopes: demoKeyScopes,
       })
     }
+    // The platform administrator keeps the organisation tree (units, their admins); an account of the city's unit holding no other role.
+    await trx('users').insert({ id: platformAdmin.id, unit_id: 'liuzhou-gov', username: platformAdmin.id, name: platformAdmin.name, password_hash: hash })
+    await trx('user_roles').insert({ user_id: platformAdmin.id, role: 'platform_admin' })
   })
   return true
 }

@@ -19,7 +19,7 @@ const routes: FastifyPluginAsync<Services> = async (app, { org }) => {
   }, async (req) => org.departments(req.principal))
 
   app.get('/units', {
-    schema: { tags: ['people'], summary: '单位名录（选择主送、抄送机关用）', response: { 200: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } }, ...errorResponses } },
+    schema: { tags: ['people'], summary: '单位名录（选择主送、抄送机关用）；已停用的单位 active 为 false，不能再选', response: { 200: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, level: { type: 'string' }, parentId: { type: ['string', 'null'] }, active: { type: 'boolean' } } } }, ...errorResponses } },
   }, async () => org.units())
 }
 

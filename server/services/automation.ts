@@ -8,6 +8,7 @@ import type { StepHandler, WorkflowEngine } from '../../engine/port.ts'
 import { timeLimitsFor } from './documents.ts'
 import { latestVersionOf } from './files.ts'
 import type { Notifications, NotificationKind } from './notifications.ts'
+import { redirectInactive } from '../org-tree/recipients.ts'
 
 export const INCOMING_MESSAGE = 'gongwen.incoming'
 
@@ -98,7 +99,7 @@ export async function seal(knex: Knex, documentId: string): Promise<Array<{ unit
     }
     const mainUnits: string[] = doc.data.mainRecipients ?? []
     const cc: string[] = (doc.data.ccRecipients ?? []).filter((u: string) => !mainUnits.includes(u))
-    return [...mainUnits.map((unitId) => ({ unitId, kind: '主送' })), ...cc.map((unitId) => ({ unitId, kind: '抄送' }))]
+    return redirectInactive(trx, doc, [...mainUnits.map((unitId) => ({ unitId, kind: '主送' })), ...cc.map((unitId) => ({ unitId, kind: '抄送' }))])
   })
 }
 

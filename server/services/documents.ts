@@ -6,6 +6,7 @@ import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { frozenFields, isFrozen } from './frozen.ts'
+import { assertUnitActive, resolveRecipientFields } from '../org-tree/recipients.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { applyListFilters, type TaskListQuery } from './tasks.ts'
@@ -59,6 +60,8 @@ export class Documents {
       const existing = await this.knex('documents').where({ created_by: p.userId, idempotency_key: idempotencyKey }).first('id')
       if (existing) return this.summary(existing.id)
     }
+    await assertUnitActive(this.knex, p)
+    input = { ...input, data: (await resolveRecipientFields(this.knex, p, input.data))! }
     const corrects = await this.checkCorrects(p, input)
     this.forms.validateDraft(kind.form, input.data)
     await this.checkRecipients(input.data)

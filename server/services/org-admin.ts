@@ -68,6 +68,8 @@ export class OrgAdmin {
         this.knex.raw('case when u.locked_until > now() then u.locked_until end as "lockedUntil"'),
       )
     if (id) q.where('u.id', id)
+    // The platform administrator's account is the platform's, not the unit's to change.
+    q.whereNotExists(platformRole(this.knex, 'u.id'))
     return q
   }
 
@@ -123,7 +125,7 @@ export class OrgAdmin {
   /** Unlocks an account locked by failed logins (its count starts again). */
   async unlock(p: Principal, id: string, ctx: LoginContext) {
     admin(p)
-    const [row] = await this.knex('users').where({ id, unit_id: p.unitId }).update({ failed_logins: 0, locked_until: null }, ['id'])
+    const [row] = await this.knex('users').where({ id, unit_id: p.unitId }).whereNotExists(platformRole(this.knex, 'users.id')).update({ failed_logins: 0, locked_until: null }, ['id'])
     if (!row) throw fail('NOT_FOUND', '未找到该人员')
     ctx.log.info({ userId: id, ip: ctx.ip, reason: 'unlocked-by-admin', by: p.userId }, 'account unlocked')
     return (await this.people(p, id))[0]
@@ -132,7 +134,7 @@ export class OrgAdmin {
   /** Revokes every login token the person holds: they must log in again. */
   async revokeSessions(p: Principal, id: string, ctx: LoginContext) {
     admin(p)
-    const [row] = await this.knex('users').where({ id, unit_id: p.unitId }).update({ token_version: this.knex.raw('token_version + 1') }, ['id'])
+    const [row] = await this.knex('users').where({ id, unit_id: p.unitId }).whereNotExists(platformRole(this.knex, 'users.id')).update({ token_version: this.knex.raw('token_version + 1') }, ['id'])
     if (!row) throw fail('NOT_FOUND', '未找到该人员')
     ctx.log.info({ userId: id, ip: ctx.ip, reason: 'revoked-by-admin', by: p.userId }, 'sessions revoked')
     return (await this.people(p, id))[0]
@@ -156,6 +158,8 @@ function checkRoles(roles: string[]) {
   const unknown = roles.filter((r) => !roleNames[r])
   if (unknown.length) throw fail('VALIDATION', '角色不存在', unknown.map((r) => ({ field: 'roles', message: `没有“${r}”这个角色（可用：${Object.keys(roleNames).join('、')}）` })))
 }
+
+const platformRole = (knex: Knex, userColumn: string) => knex('user_roles as pr').select(knex.raw('1')).whereRaw(`pr.user_id = ${userColumn}`).andWhere('pr.role', 'platform_admin')
 
 function admin(p: Principal) {
   if (!p.roles.includes('unit_admin')) throw fail('FORBIDDEN', '只有本单位的单位管理员可以管理科室和人员')

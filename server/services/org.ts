@@ -219,6 +219,6 @@ export class Org {
   }
 
   async units() {
-    return this.knex('units').orderBy('id').select('id', 'name')
+    return this.knex('units').orderBy('id').select('id', 'name', 'level', 'parent_id as parentId', 'active')
   }
 }

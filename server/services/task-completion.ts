@@ -12,6 +12,7 @@ import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { assertFieldsUnfrozen } from './frozen.ts'
+import { resolveRecipientFields } from '../org-tree/recipients.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { backoffMs, defaultRetryPolicy, SlotRunner, withTimeout, type RetryPolicy } from './recovery.ts'
@@ -73,6 +74,7 @@ export class TaskCompletion {
   }
 
   async complete(p: Principal, taskKey: string, input: CompletionInput, idempotencyKey: string | null): Promise<CompletionResult> {
+    if (input.data) input = { ...input, data: await resolveRecipientFields(this.knex, p, input.data) }
     const claimed = await this.knex.transaction(async (trx) => {
       const task = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId }).forUpdate().first()
       if (!task) throw fail('NOT_FOUND', '未找到该待办')
