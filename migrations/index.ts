@@ -16,6 +16,7 @@ import * as frozenDocuments from './012-frozen-documents.ts'
 import * as apiKeyScopes from './013-api-key-scopes.ts'
 import * as audit from './014-audit.ts'
 import * as orgTree from './017-org-tree.ts'
+import * as circulationSupervision from './019-circulation-supervision.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   '013-api-key-scopes': apiKeyScopes,
   '014-audit': audit,
   '017-org-tree': orgTree,
+  '019-circulation-supervision': circulationSupervision,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

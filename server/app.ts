@@ -46,6 +46,7 @@ import apiKeyRoutes from './routes/api-keys.ts'
 import { ApiKeys } from './services/api-keys.ts'
 import orgTreeRoutes from './routes/org-tree.ts'
 import recipientRoutes from './routes/recipients.ts'
+import circulationRoutes from './routes/circulation.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -150,5 +151,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(phraseRoutes, services)
   await app.register(orgTreeRoutes, services)
   await app.register(recipientRoutes, services)
+  await app.register(circulationRoutes, services)
   return { app, services }
 }

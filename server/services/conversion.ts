@@ -58,9 +58,9 @@ export class Conversion {
     return this.documents.one(p, targetId)
   }
 
-  /** A document the caller may read, of their unit, still in its flow. */
+  /** A document the caller may read, of their unit, still in its flow; a 传阅 reader only reads it. */
   private async movable(p: Principal, id: string, field = 'id') {
-    if (!(await this.documents.canRead(p, id))) throw fail('NOT_FOUND', '未找到该公文')
+    if (!(await this.documents.canRead(p, id, false))) throw fail('NOT_FOUND', '未找到该公文')
     const doc = await this.knex('documents').where({ id, unit_id: p.unitId }).first()
     if (isFrozen(doc)) {
       throw frozenError([{ field, message: `“${doc.title}”已签发，其正文、附件和笺不可再转笺、合并或被并入` }], `“${doc.title}”的正文、附件及标题、主送、抄送等字段`)

@@ -242,16 +242,16 @@ export class Documents {
     return [...hidden[0]].filter((f) => hidden.every((set) => set.has(f)))
   }
 
-  /** Whether the caller may read the document (see readableQuery). */
-  async canRead(p: Principal, id: string): Promise<boolean> {
-    return Boolean(await this.readableQuery(p).where('d.id', id).first('d.id'))
+  /** Whether the caller may read the document (see readableQuery); `readers` false: not as a 传阅 reader only. */
+  async canRead(p: Principal, id: string, readers = true): Promise<boolean> {
+    return Boolean(await this.readableQuery(p, 'd', readers).where('d.id', id).first('d.id'))
   }
 
   /**
-   * Documents of the caller's unit they may read: people those they created, had a task on or
-   * acted on; integrators all of the unit's. Other units' documents never match.
+   * Documents of the caller's unit they may read: people those they created, had a task on,
+   * acted on or were sent for reading (传阅); integrators all of the unit's. Other units' documents never match.
    */
-  readableQuery(p: Principal, alias = 'd') {
+  readableQuery(p: Principal, alias = 'd', readers = true) {
     const q = this.knex(`documents as ${alias}`).where(`${alias}.unit_id`, p.unitId)
     if (p.channel === 'api') return q
     return q.andWhere((w) =>
@@ -262,6 +262,10 @@ export class Documents {
           // Whoever acted on it (撤回, 转笺, 合并) keeps reading it.
           s.select(this.knex.raw('1')).from('routing_log as l').whereRaw(`l.document_id = ${alias}.id`).andWhere('l.actor_id', p.userId),
         ),
+      ).orWhereExists((s) =>
+        // 传阅: a reader reads it (read-only: reading holds no task). The clause matches nothing when `readers` is false.
+        s.select(this.knex.raw('1')).whereRaw(readers ? 'true' : 'false').from('circulation_readers as cr').join('circulations as c', 'c.id', 'cr.circulation_id')
+          .whereRaw(`c.document_id = ${alias}.id`).andWhere('cr.user_id', p.userId),
       ),
     )
   }

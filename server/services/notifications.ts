@@ -76,32 +76,61 @@ export class Notifications {
       }
       const people = await handlers(trx, task)
       if (people.length === 0) this.log.warn({ taskKey, kind }, 'no notification: nobody can act on the task')
-      const unit = await trx('units').where({ id: task.unit_id }).first('webhook_url', 'sms_gateway_url')
       const text = notificationText(kind, { title: task.title, stepName: task.step_name, deadline: task.deadline }, note)
-      let queued = 0
-      for (const person of people) {
-        const key = `${kind}:${taskKey}${round ? `#${round}` : ''}:${person.id}`
-        const [row] = await trx('notifications')
-          .insert({ dedup_key: key, unit_id: task.unit_id, user_id: person.id, kind, task_key: taskKey, document_id: task.document_id, title: task.title, step_name: task.step_name, text })
-          .onConflict('dedup_key')
-          .ignore()
-          .returning(['id', 'created_at'])
-        if (!row) continue
-        queued++
-        const message = {
-          kind, unitId: task.unit_id, taskKey, documentId: task.document_id, title: task.title, stepName: task.step_name, text,
-          recipient: { id: person.id, name: person.name }, createdAt: new Date(row.created_at).toISOString(),
-        }
-        const reach = { unit: { webhookUrl: unit?.webhook_url ?? null, smsGatewayUrl: unit?.sms_gateway_url ?? null }, person }
-        const outbox = channels.flatMap((channel) => {
-          const delivery = channel.prepare(message, reach)
-          return delivery ? [{ dedup_key: `${key}:${channel.name}`, notification_id: row.id, channel: channel.name, target: delivery.target, payload: delivery.payload }] : []
-        })
-        if (outbox.length > 0) await trx('notification_outbox').insert(outbox).onConflict('dedup_key').ignore()
-      }
+      const message = { kind, unitId: task.unit_id, taskKey, documentId: task.document_id, title: task.title, stepName: task.step_name, text }
+      const queued = await this.deliver(trx, message, people, (person) => `${kind}:${taskKey}${round ? `#${round}` : ''}:${person.id}`)
       if (queued > 0) this.log.info({ taskKey, kind, round, people: queued }, 'notifications queued')
       return queued
     })
+  }
+
+  /**
+   * Queues a notification that is not about an open task (传阅, 督办) for people of `unitId`: the
+   * in-app row and the outbox rows, once per `dedupKey(userId)`. `ref` stands where a task key
+   * would (e.g. circulation:<id>). Returns how many people were newly notified.
+   */
+  async enqueueFor(
+    db: Knex | Knex.Transaction,
+    input: { unitId: string; userIds: string[]; kind: string; ref: string; documentId: string; title: string; stepName: string; text: string },
+    dedupKey: (userId: string) => string,
+  ): Promise<number> {
+    if (input.userIds.length === 0) return 0
+    return db.transaction(async (trx) => {
+      const people = await trx('users').where({ unit_id: input.unitId }).whereIn('id', input.userIds).orderBy('id').select('id', 'name', 'phone')
+      const message = { kind: input.kind, unitId: input.unitId, taskKey: input.ref, documentId: input.documentId, title: input.title, stepName: input.stepName, text: input.text }
+      const queued = await this.deliver(trx, message, people, (person) => dedupKey(person.id))
+      if (queued > 0) this.log.info({ ref: input.ref, kind: input.kind, people: queued }, 'notifications queued')
+      return queued
+    })
+  }
+
+  /** Writes one in-app row per person (skipping keys already queued) and its outbox rows; returns how many were new. */
+  private async deliver(
+    trx: Knex.Transaction,
+    m: { kind: string; unitId: string; taskKey: string; documentId: string; title: string; stepName: string; text: string },
+    people: Array<{ id: string; name: string; phone: string | null }>,
+    keyOf: (person: { id: string }) => string,
+  ): Promise<number> {
+    const unit = await trx('units').where({ id: m.unitId }).first('webhook_url', 'sms_gateway_url')
+    let queued = 0
+    for (const person of people) {
+      const key = keyOf(person)
+      const [row] = await trx('notifications')
+        .insert({ dedup_key: key, unit_id: m.unitId, user_id: person.id, kind: m.kind, task_key: m.taskKey, document_id: m.documentId, title: m.title, step_name: m.stepName, text: m.text })
+        .onConflict('dedup_key')
+        .ignore()
+        .returning(['id', 'created_at'])
+      if (!row) continue
+      queued++
+      const message = { ...m, recipient: { id: person.id, name: person.name }, createdAt: new Date(row.created_at).toISOString() }
+      const reach = { unit: { webhookUrl: unit?.webhook_url ?? null, smsGatewayUrl: unit?.sms_gateway_url ?? null }, person }
+      const outbox = channels.flatMap((channel) => {
+        const delivery = channel.prepare(message, reach)
+        return delivery ? [{ dedup_key: `${key}:${channel.name}`, notification_id: row.id, channel: channel.name, target: delivery.target, payload: delivery.payload }] : []
+      })
+      if (outbox.length > 0) await trx('notification_outbox').insert(outbox).onConflict('dedup_key').ignore()
+    }
+    return queued
   }
 
   /** 催办: a registry clerk, unit admin or leader urges the handlers of an open task of their unit, at most once per 10 minutes. */
