@@ -42,6 +42,7 @@ import orgAdminRoutes from './routes/org-admin.ts'
 import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
+import delegationRoutes from './routes/delegation.ts'
 import { ApiKeys } from './services/api-keys.ts'
 
 export interface AppDeps {
@@ -143,5 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(statisticsRoutes, services)
   await app.register(formRoutes, services)
   await app.register(phraseRoutes, services)
+  await app.register(delegationRoutes, services)
   return { app, services }
 }
