@@ -27,10 +27,10 @@ t.test('a delegation limited to another flow leaves a 发文 task with the deleg
   await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
   await taskFor(api, 'lina', id, 'shenhe')
   t.notOk((await inbox(api, 'zhaolei')).some((x) => x.documentId === id), 'the delegate does not get a 发文 task')
-  t.equal((await api.call('DELETE', `/delegations/${set.body.id}`, { as: 'liuyang' })).status, 403, 'a bystander cannot end it')
-  t.equal((await api.call('DELETE', `/delegations/${set.body.id}`, { as: 'eduadmin' })).status, 404, 'another unit’s admin does not find it')
-  t.equal((await api.call('DELETE', `/delegations/${set.body.id}`, { as: 'lina' })).status, 200, 'the delegator ends it')
-  t.equal((await api.call('DELETE', `/delegations/${set.body.id}`, { as: 'lina' })).status, 404, 'once')
+  t.equal((await api.call('POST', `/delegations/${set.body.id}/revoke`, { as: 'liuyang' })).status, 403, 'a bystander cannot end it')
+  t.equal((await api.call('POST', `/delegations/${set.body.id}/revoke`, { as: 'eduadmin' })).status, 404, 'another unit’s admin does not find it')
+  t.equal((await api.call('POST', `/delegations/${set.body.id}/revoke`, { as: 'lina' })).status, 200, 'the delegator ends it')
+  t.equal((await api.call('POST', `/delegations/${set.body.id}/revoke`, { as: 'lina' })).status, 404, 'once')
 })
 
 t.test('during a delegation new tasks go to the delegate, who acts as "X 代 Y"; the delegator sees it', async (t) => {
@@ -67,7 +67,7 @@ t.test('during a delegation new tasks go to the delegate, who acts as "X 代 Y";
   t.same((await api.as('huangmei').get('/delegations/on-my-behalf')).body, { actions: [], open: [] }, 'another unit sees nothing')
 
   // a task sent to lina after the delegation ends stays with her
-  t.equal((await api.call('DELETE', `/delegations/${set.body.id}`, { as: 'lina' })).status, 200)
+  t.equal((await api.call('POST', `/delegations/${set.body.id}/revoke`, { as: 'lina' })).status, 200)
   const id2 = await startFawen(api)
   await act(api, 'zhangwei', id2, 'nigao', { route: '送审核', nextHandler: 'lina' })
   await taskFor(api, 'lina', id2, 'shenhe')
@@ -89,7 +89,7 @@ t.test('the unit admin may set a delegation for someone of the unit; nobody else
   t.ok(all.body.some((d: { id: string }) => d.id === set.body.id), 'the admin lists the unit’s delegations')
   t.equal((await api.as('liuyang').get('/delegations?all=true')).status, 403, 'others may not list them all')
   t.notOk((await api.as('eduadmin').get('/delegations?all=true')).body.some((d: { id: string }) => d.id === set.body.id), 'another unit’s admin does not see it')
-  t.equal((await api.call('DELETE', `/delegations/${set.body.id}`, { as: 'zhouadmin' })).status, 200, 'the admin may end it')
+  t.equal((await api.call('POST', `/delegations/${set.body.id}/revoke`, { as: 'zhouadmin' })).status, 200, 'the admin may end it')
 })
 
 t.test('bad delegations are refused with a 400 naming the field, and nothing is stored', async (t) => {

@@ -48,7 +48,7 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex }) => {
     schema: { tags: ['delegation'], summary: '设置委托：期内分配给委托人的新待办转给受托人办理', body, response: { 201: delegation, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await delegations.create(req.principal, req.body)))
 
-  app.delete<{ Params: { id: string } }>('/delegations/:id', {
+  app.post<{ Params: { id: string } }>('/delegations/:id/revoke', {
     schema: {
       tags: ['delegation'], summary: '撤销委托（委托人或单位管理员）',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
