@@ -17,6 +17,7 @@ import * as apiKeyScopes from './013-api-key-scopes.ts'
 import * as audit from './014-audit.ts'
 import * as orgTree from './017-org-tree.ts'
 import * as circulationSupervision from './019-circulation-supervision.ts'
+import * as delegation from './020-delegation.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -35,6 +36,7 @@ const migrations: Record<string, Knex.Migration> = {
   '014-audit': audit,
   '017-org-tree': orgTree,
   '019-circulation-supervision': circulationSupervision,
+  '020-delegation': delegation,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -43,6 +43,7 @@ import orgAdminRoutes from './routes/org-admin.ts'
 import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
+import delegationRoutes from './routes/delegation.ts'
 import { ApiKeys } from './services/api-keys.ts'
 import orgTreeRoutes from './routes/org-tree.ts'
 import recipientRoutes from './routes/recipients.ts'
@@ -152,5 +153,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(orgTreeRoutes, services)
   await app.register(recipientRoutes, services)
   await app.register(circulationRoutes, services)
+  await app.register(delegationRoutes, services)
   return { app, services }
 }
