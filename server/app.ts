@@ -43,6 +43,7 @@ import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
 import { ApiKeys } from './services/api-keys.ts'
+import operationsRoutes from './routes/operations.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -143,5 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(statisticsRoutes, services)
   await app.register(formRoutes, services)
   await app.register(phraseRoutes, services)
+  await app.register(operationsRoutes, services)
   return { app, services }
 }
