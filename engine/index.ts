@@ -31,6 +31,8 @@ export interface EngineSettings {
   heapMb: number
   javaOptions: string[]
   log: Logger
+  /** Tries an automated step gets before it becomes an incident (default 5). */
+  stepRetries?: number
 }
 
 /** Starts (or adopts) the local engine node, or waits for the one at `url`, and returns a client for it. */
@@ -45,6 +47,6 @@ export async function startEngine(settings: EngineSettings): Promise<{ engine: W
     log: settings.log,
   })
   await node.start()
-  const engine = new OperatonEngine({ url: node.url, token: settings.token, log: settings.log })
+  const engine = new OperatonEngine({ url: node.url, token: settings.token, log: settings.log, stepRetries: settings.stepRetries })
   return { engine, node }
 }

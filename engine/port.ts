@@ -154,6 +154,33 @@ export interface TenantCommands {
   cancelInstance(instanceId: string, reason?: string): Promise<void>
   /** Whether a user task of the unit is still open in the engine. */
   taskExists(taskId: string): Promise<boolean>
+  /** The unit's automated steps and engine jobs that failed and are waiting to be tried again. */
+  listFailingSteps(): Promise<StepFailure[]>
+  /** The unit's open incidents: steps whose tries ran out and that wait for a person. */
+  listIncidents(): Promise<StepFailure[]>
+  /** One open incident of the unit, or null (unknown, resolved, or another unit's). */
+  getIncident(incidentId: string): Promise<StepFailure | null>
+  /** Gives the failed step of an incident one more try; the incident closes when it is taken up. */
+  retryIncident(incidentId: string): Promise<void>
+}
+
+/** A failing automated step or engine job (timer, async continuation), or an incident: one whose tries ran out. */
+export interface StepFailure {
+  /** Opaque id: the incident's for incidents, the step's or job's for failing steps. */
+  id: string
+  instanceId: string
+  /** The step in the model (its id and name) where it failed. */
+  stepId: string
+  stepName: string
+  /** The automated step's topic (noun.verb); null for an engine job. */
+  topic: string | null
+  kind: 'automated' | 'job' | 'other'
+  /** The last error, as the worker or the engine reported it. */
+  message: string | null
+  /** Tries left (0 for an incident); null when the engine does not say. */
+  retries: number | null
+  /** When the incident was raised; null for a failing step. */
+  since: string | null
 }
 
 export interface WorkflowEngine {

@@ -64,6 +64,8 @@ export const keyRoutes: Record<string, KeyRoute> = {
   'GET /units': { scopes: startOrRead },
 
   'GET /statistics': { scopes: ['statistics:read'] },
+  'GET /operations/statistics': { scopes: ['statistics:read'] },
+  'GET /operations/statistics.csv': { scopes: ['statistics:read'] },
 
   'GET /notifications': { scopes: ['events:receive'] },
   'POST /notifications/:id/read': { scopes: ['events:receive'] },

@@ -48,6 +48,7 @@ import { ApiKeys } from './services/api-keys.ts'
 import orgTreeRoutes from './routes/org-tree.ts'
 import recipientRoutes from './routes/recipients.ts'
 import circulationRoutes from './routes/circulation.ts'
+import operationsRoutes from './routes/operations.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -154,5 +155,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(recipientRoutes, services)
   await app.register(circulationRoutes, services)
   await app.register(delegationRoutes, services)
+  await app.register(operationsRoutes, services)
   return { app, services }
 }

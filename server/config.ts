@@ -66,6 +66,8 @@ export interface Config {
   pdfQueue: number
   /** PDF_TIMEOUT_MS — longest time one print may take. Default 30000. */
   pdfTimeoutMs: number
+  /** STEP_RETRIES — tries an automated step gets before it becomes an engine incident (运行监控). Default 5. */
+  stepRetries: number
 }
 
 export interface LoginSettings {
@@ -131,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pdfConcurrency: positive(env, 'PDF_CONCURRENCY', 2),
     pdfQueue: positive(env, 'PDF_QUEUE', 8, 0),
     pdfTimeoutMs: positive(env, 'PDF_TIMEOUT_MS', 30_000),
+    stepRetries: positive(env, 'STEP_RETRIES', 5),
   }
 }
 

@@ -38,6 +38,7 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     progress(config.engineUrl ? `连接流程引擎 Operaton（${config.engineUrl}）` : '启动流程引擎 Operaton（首次启动约需 20 秒）')
     const { engine, node } = await startEngine({
       url: config.engineUrl, dataDir: join(config.dataDir, 'engine'), port: config.enginePort, token: config.engineToken, databaseUrl: db.url, heapMb: config.engineHeapMb, javaOptions: config.engineJavaOpts, log,
+      stepRetries: config.stepRetries,
     })
     closers.push(['engine node', () => node.stop()])
     closers.push(['engine client', () => engine.close()])

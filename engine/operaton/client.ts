@@ -2,10 +2,11 @@
 // user tasks and runs the automated steps, all through the engine node's REST API.
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
-import { EngineError, type DeployedProcess, type StartedInstance, type StepHandler, type TenantCommands, type Variables, type WorkflowEngine } from '../port.ts'
+import { EngineError, type DeployedProcess, type StartedInstance, type StepFailure, type StepHandler, type TenantCommands, type Variables, type WorkflowEngine } from '../port.ts'
 import { Rest, retryOnConflict } from './rest.ts'
 import { encodeValue, encodeVariables } from './variables.ts'
 import { ExternalTaskWorkers } from './workers.ts'
+import { StepNames, TenantFailures } from './failures.ts'
 
 export interface OperatonEngineOptions {
   /** http://127.0.0.1:port of the engine node. */
@@ -17,6 +18,8 @@ export interface OperatonEngineOptions {
   workerId?: string
   /** How long a worker's poll waits for work (default 5 s). */
   pollTimeoutMs?: number
+  /** Tries an automated step gets before it becomes an incident (default 5). */
+  stepRetries?: number
 }
 
 /** A process definition as the REST API returns it (the fields used here). */
@@ -48,6 +51,8 @@ export class OperatonEngine implements WorkflowEngine {
   private workers: ExternalTaskWorkers | null = null
   /** Multi-instance activities per definition: a deployed definition never changes. */
   private readonly multiInstance = new Map<string, Set<string>>()
+  /** Step names per definition, for the failures and incidents the operations view lists. */
+  private readonly stepNames = new StepNames()
 
   constructor(private readonly options: OperatonEngineOptions) {
     this.rest = new Rest({ url: options.url, token: options.token })
@@ -95,7 +100,8 @@ export class OperatonEngine implements WorkflowEngine {
   }
 
   as(tenant: string): TenantCommands {
-    return new OperatonTenant(this.rest.forTenant(tenant), this.multiInstance, this.options.log)
+    const rest = this.rest.forTenant(tenant)
+    return new OperatonTenant(rest, this.multiInstance, this.options.log, new TenantFailures(rest, tenant, this.stepNames))
   }
 
   async correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void> {
@@ -110,6 +116,7 @@ export class OperatonEngine implements WorkflowEngine {
       workerId: this.options.workerId ?? `gongwen-${hostname()}-${process.pid}`,
       log: this.options.log,
       pollTimeoutMs: this.options.pollTimeoutMs,
+      retries: this.options.stepRetries,
     })
     this.workers.start()
   }
@@ -149,7 +156,24 @@ class OperatonTenant implements TenantCommands {
     /** Multi-instance activities per definition, shared by all tenants: a deployed definition never changes. */
     private readonly multiInstance: Map<string, Set<string>>,
     private readonly log: Logger,
+    private readonly failures: TenantFailures,
   ) {}
+
+  listFailingSteps(): Promise<StepFailure[]> {
+    return this.failures.failingSteps()
+  }
+
+  listIncidents(): Promise<StepFailure[]> {
+    return this.failures.incidents()
+  }
+
+  async getIncident(incidentId: string): Promise<StepFailure | null> {
+    return (await this.failures.incidents(incidentId))[0] ?? null
+  }
+
+  async retryIncident(incidentId: string): Promise<void> {
+    if (!(await this.failures.retry(incidentId))) throw new EngineError('not_found', `incident ${incidentId} is not open in this tenant, or has no step to retry`)
+  }
 
   async start(definitionId: string, variables: Variables, businessKey?: string): Promise<StartedInstance> {
     const started = await this.rest.call<{ id: string; definitionId: string }>('POST', `/process-definition/${enc(definitionId)}/start`, {

@@ -136,6 +136,11 @@ export class Notifications {
   /** 催办: a registry clerk, unit admin or leader urges the handlers of an open task of their unit, at most once per 10 minutes. */
   async urge(p: Principal, taskKey: string) {
     if (!URGERS.some((r) => p.roles.includes(r))) throw fail('FORBIDDEN', '只有机要室（收发员）、单位管理员或领导可以催办')
+    return this.recordUrge(p, taskKey)
+  }
+
+  /** 催办 by a caller whose right to urge was checked already (the operations view checks its own roles). */
+  async recordUrge(p: Principal, taskKey: string) {
     return this.knex.transaction(async (trx) => {
       // The task row lock serialises concurrent 催办 of the same task.
       const task = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId, state: 'open' }).forUpdate().first('task_key')

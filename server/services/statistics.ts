@@ -121,32 +121,44 @@ export class Statistics {
       throw fail('FORBIDDEN', '仅单位管理员、机要/收发人员、领导和集成方可查看统计')
     }
     const period = parsePeriod(query)
-    const departments: Array<{ id: string; name: string }> = await this.knex('departments')
-      .where({ unit_id: p.unitId })
-      .orderBy(['name', 'id'])
-      .select('id', 'name')
+    const departments = await unitDepartments(this.knex, p.unitId)
     if (query.departmentId !== undefined && !departments.some((d) => d.id === query.departmentId)) {
       throw fail('NOT_FOUND', '本单位没有该科室', [{ field: 'departmentId', message: 'departmentId 不是本单位的科室' }])
     }
     const asOf = new Date()
-    const { rows } = await statisticsQuery(this.knex, p.unitId, period, asOf)
-
-    // Up to three rows per department, one per scan: sum them.
-    const byDepartment = new Map<string, Counts>()
-    for (const r of rows) {
-      // A department_id outside the unit's list cannot happen through the flows; count it as 未分配.
-      const key = departments.some((d) => d.id === r.department) ? r.department : ''
-      const counts = byDepartment.get(key) ?? zero()
-      for (const m of measures) counts[m] += Number(r[m])
-      byDepartment.set(key, counts)
-    }
-    const unit = zero()
-    for (const counts of byDepartment.values()) for (const m of measures) unit[m] += counts[m]
-    const rowsOut = [...departments, { id: null, name: UNASSIGNED }]
-      .filter((d) => query.departmentId === undefined || d.id === query.departmentId)
-      .map((d) => ({ departmentId: d.id, name: d.name, ...withRate(byDepartment.get(d.id ?? '') ?? zero()) }))
-    return { unitId: p.unitId, from: period.from, to: period.to, asOf: asOf.toISOString(), unit: withRate(unit), departments: rowsOut }
+    const { unit, rows } = await measureUnit(this.knex, p.unitId, departments, period, asOf)
+    const rowsOut = rows.filter((d) => query.departmentId === undefined || d.departmentId === query.departmentId)
+    return { unitId: p.unitId, from: period.from, to: period.to, asOf: asOf.toISOString(), unit, departments: rowsOut }
   }
+}
+
+/** The unit's departments by name: the rows every statistic lists. */
+export function unitDepartments(knex: Knex, unitId: string): Promise<Array<{ id: string; name: string }>> {
+  return knex('departments').where({ unit_id: unitId }).orderBy(['name', 'id']).select('id', 'name')
+}
+
+/**
+ * The measures of one unit for one period: the unit row and one row per department (every one of
+ * `departments`, then 未分配 with departmentId null). Shared by GET /statistics and the operations view.
+ */
+export async function measureUnit(knex: Knex, unitId: string, departments: Array<{ id: string; name: string }>, period: Period, asOf: Date) {
+  const { rows } = await statisticsQuery(knex, unitId, period, asOf)
+
+  // Up to three rows per department, one per scan: sum them.
+  const byDepartment = new Map<string, Counts>()
+  for (const r of rows) {
+    // A department_id outside the unit's list cannot happen through the flows; count it as 未分配.
+    const key = departments.some((d) => d.id === r.department) ? r.department : ''
+    const counts = byDepartment.get(key) ?? zero()
+    for (const m of measures) counts[m] += Number(r[m])
+    byDepartment.set(key, counts)
+  }
+  const unit = zero()
+  for (const counts of byDepartment.values()) for (const m of measures) unit[m] += counts[m]
+  const out = [...departments, { id: null, name: UNASSIGNED }].map((d) => ({
+    departmentId: d.id as string | null, name: d.name, ...withRate(byDepartment.get(d.id ?? '') ?? zero()),
+  }))
+  return { unit: withRate(unit), rows: out }
 }
 
 function zero(): Counts {
