@@ -15,6 +15,7 @@ import * as recovery from './011-recovery.ts'
 import * as frozenDocuments from './012-frozen-documents.ts'
 import * as apiKeyScopes from './013-api-key-scopes.ts'
 import * as audit from './014-audit.ts'
+import * as crossUnit from './022-cross-unit.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -31,6 +32,7 @@ const migrations: Record<string, Knex.Migration> = {
   '012-frozen-documents': frozenDocuments,
   '013-api-key-scopes': apiKeyScopes,
   '014-audit': audit,
+  '022-cross-unit': crossUnit,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

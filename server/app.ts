@@ -42,6 +42,7 @@ import orgAdminRoutes from './routes/org-admin.ts'
 import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
+import refusalRoutes from './routes/refusal.ts'
 import { ApiKeys } from './services/api-keys.ts'
 
 export interface AppDeps {
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(auditRoutes, services)
   await app.register(apiKeyRoutes, services)
   await app.register(deadLetterRoutes, services)
+  await app.register(refusalRoutes, services)
   await app.register(webRoutes, services)
   await app.register(fileRoutes, services)
   await app.register(notificationRoutes, services)

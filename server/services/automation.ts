@@ -8,11 +8,12 @@ import type { StepHandler, WorkflowEngine } from '../../engine/port.ts'
 import { timeLimitsFor } from './documents.ts'
 import { latestVersionOf } from './files.ts'
 import type { Notifications, NotificationKind } from './notifications.ts'
+import { recordRefusal } from './refusal.ts'
 
 export const INCOMING_MESSAGE = 'gongwen.incoming'
 
 /** The topics of the automated steps, each handled by exactly one handler below. */
-export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify'] as const
+export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify', 'document.refuse'] as const
 
 export function automationHandlers(knex: Knex, engine: WorkflowEngine, notifications: Notifications): Record<(typeof automationTopics)[number], StepHandler> {
   const documentId = (job: { variables: Record<string, unknown> }) => String(job.variables.documentId)
@@ -30,6 +31,10 @@ export function automationHandlers(knex: Knex, engine: WorkflowEngine, notificat
     'document.receive': async (job) => ({ nextHandler: await receive(knex, documentId(job)) }),
     'document.archive': async (job) => {
       await archive(knex, documentId(job))
+      return {}
+    },
+    'document.refuse': async (job) => {
+      await recordRefusal(knex, documentId(job))
       return {}
     },
     'task.notify': async (job) => {
