@@ -68,6 +68,8 @@ export interface RouteTarget {
   targetType: 'userTask' | 'serviceTask' | 'endEvent' | 'other'
   /** Role the next step is offered to; a next handler may only be chosen when there is one. */
   targetRole: string | null
+  /** The route needs an opinion, its reason (e.g. 拒收): the flow's `opinionRequired` property. */
+  opinionRequired?: boolean
 }
 
 /** What the inbox needs to know about one user task of a model. */

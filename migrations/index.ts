@@ -18,6 +18,7 @@ import * as audit from './014-audit.ts'
 import * as orgTree from './017-org-tree.ts'
 import * as circulationSupervision from './019-circulation-supervision.ts'
 import * as delegation from './020-delegation.ts'
+import * as crossUnit from './022-cross-unit.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   '017-org-tree': orgTree,
   '019-circulation-supervision': circulationSupervision,
   '020-delegation': delegation,
+  '022-cross-unit': crossUnit,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

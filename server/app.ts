@@ -44,6 +44,7 @@ import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
 import delegationRoutes from './routes/delegation.ts'
+import refusalRoutes from './routes/refusal.ts'
 import { ApiKeys } from './services/api-keys.ts'
 import orgTreeRoutes from './routes/org-tree.ts'
 import recipientRoutes from './routes/recipients.ts'
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(auditRoutes, services)
   await app.register(apiKeyRoutes, services)
   await app.register(deadLetterRoutes, services)
+  await app.register(refusalRoutes, services)
   await app.register(webRoutes, services)
   await app.register(fileRoutes, services)
   await app.register(notificationRoutes, services)

@@ -113,6 +113,7 @@ function route(flow: El): RouteTarget {
     targetName: target.name ?? target.id,
     targetType: type,
     targetRole: type === 'userTask' ? firstGroup(target.candidateGroups) : null,
+    opinionRequired: (ext(flow, 'camunda:Properties')?.values ?? []).some((p: Record<string, string>) => p.name === 'opinionRequired' && p.value === 'true'),
   }
 }
 

@@ -9,11 +9,12 @@ import { timeLimitsFor } from './documents.ts'
 import { latestVersionOf } from './files.ts'
 import type { Notifications, NotificationKind } from './notifications.ts'
 import { redirectInactive } from '../org-tree/recipients.ts'
+import { recordRefusal } from './refusal.ts'
 
 export const INCOMING_MESSAGE = 'gongwen.incoming'
 
 /** The topics of the automated steps, each handled by exactly one handler below. */
-export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify'] as const
+export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify', 'document.refuse'] as const
 
 export function automationHandlers(knex: Knex, engine: WorkflowEngine, notifications: Notifications): Record<(typeof automationTopics)[number], StepHandler> {
   const documentId = (job: { variables: Record<string, unknown> }) => String(job.variables.documentId)
@@ -31,6 +32,10 @@ export function automationHandlers(knex: Knex, engine: WorkflowEngine, notificat
     'document.receive': async (job) => ({ nextHandler: await receive(knex, documentId(job)) }),
     'document.archive': async (job) => {
       await archive(knex, documentId(job))
+      return {}
+    },
+    'document.refuse': async (job) => {
+      await recordRefusal(knex, documentId(job))
       return {}
     },
     'task.notify': async (job) => {

@@ -159,7 +159,12 @@ export class Documents {
         .join('units as u', 'u.id', 'v.recipient_unit_id')
         .where({ 'v.document_id': id })
         .orderBy('u.id')
-        .select('u.id as unitId', 'u.name as unitName', 'v.kind', 'v.delivered_at as deliveredAt', 'v.signed_at as signedAt', this.knex.raw(`case when v.signed_at is null then '未签收' else '已签收' end as "receiptStatus"`)),
+        // 拒收/退文 (refusal.ts): the current 电子来文 refused shows 已退文 with its reason.
+        .leftJoin('refusals as r', 'r.incoming_document_id', 'v.incoming_document_id')
+        .select('u.id as unitId', 'u.name as unitName', 'v.kind', 'v.delivered_at as deliveredAt', 'v.signed_at as signedAt',
+          this.knex.raw(`case when r.refused_at is not null then '已退文' when v.signed_at is null then '未签收' else '已签收' end as "receiptStatus"`),
+          'r.reason as refusalReason', 'r.refused_at as refusedAt',
+          this.knex.raw(`(select count(*)::int from refusals x where x.document_id = v.document_id and x.recipient_unit_id = v.recipient_unit_id and x.resent_at is not null) as "resendCount"`)),
       // 更正: the document this one corrects (its title only for those who may read it), and its corrections.
       doc.corrects_document_id
         ? this.readable(p).where('d.id', doc.corrects_document_id).first('d.id', 'd.title', 'd.doc_number as docNumber')
@@ -196,6 +201,7 @@ export class Documents {
       deadline: doc.deadline,
       archivedAt: doc.archived_at,
       mergedInto: doc.merged_into,
+      previousIncomingId: doc.previous_incoming_id ?? null,
       data: doc.data,
       incident: doc.incident,
       createdBy: doc.created_by,

@@ -92,6 +92,8 @@ export class TaskCompletion {
           { field: 'route', message: `可选办理方式：${step.routes.map((r) => r.name).join('、')}` },
         ])
       }
+      if (route.opinionRequired && !input.opinion?.trim())
+        throw fail('VALIDATION', `办理方式“${route.name}”须填写理由`, [{ field: 'opinion', message: `“${route.name}”须写明理由` }])
       const doc = await trx('documents').where({ id: task.document_id }).forUpdate().first()
       // After 签发 nobody changes what was signed, whatever the step lets them edit.
       assertFieldsUnfrozen(doc, input.data)

@@ -125,7 +125,7 @@ export class TaskQueries {
             .orderBy('u.name')
             .select('u.id', 'u.name')
         : []
-      routes.push({ name: r.name, nextStep: r.targetName, nextRole: r.targetRole, needsHandler: r.targetRole !== null, handlers })
+      routes.push({ name: r.name, nextStep: r.targetName, nextRole: r.targetRole, needsHandler: r.targetRole !== null, handlers, opinionRequired: r.opinionRequired ?? false })
     }
     return {
       taskKey: task.task_key,

@@ -3,7 +3,7 @@
 export const kindLabels: Record<string, string> = { fawen: '发文', shouwen: '收文', chengyue: '呈阅笺' }
 
 export const statusLabels: Record<string, string> = {
-  starting: '启动中', running: '办理中', completed: '已办结', canceled: '已终止', failed: '启动失败',
+  starting: '启动中', running: '办理中', completed: '已办结', canceled: '已终止', failed: '启动失败', refused: '已退文',
 }
 
 export const lightLabels: Record<string, string> = { red: '已超期', yellow: '临近时限', green: '正常' }

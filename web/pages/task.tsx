@@ -1,6 +1,7 @@
 // 办理 (/app/task/<key>): the 笺 with this step's fields to fill, the files, the routing log, and
 // the panel to act: 办理方式, next handler, opinion (常用意见), submit; 退回, 转办, and 撤回 once done.
 import { useEffect, useState } from 'preact/hooks'
+import { RefusalNote } from '../components/refusal.tsx'
 import { ActionPanel } from '../components/action-panel.tsx'
 import { FieldList, type Schema, useDirectory } from '../components/fields.tsx'
 import { Files } from '../components/files.tsx'
@@ -65,6 +66,7 @@ function TaskPage() {
             downloadPdf(task.document.id, task.document.title).catch(setError).finally(() => setPrinting(false))
           }}>{printing ? <><span class="spinner" aria-hidden="true" />正在生成 PDF…</> : '下载 PDF'}</button>
         </div>
+        <RefusalNote doc={task.document} />
       </header>
       <Notice text={notice} />
       <Problem error={error} />

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { Diagram, type DiagramData } from '../components/diagram.tsx'
 import { useDirectory } from '../components/fields.tsx'
 import { Files, SealAlert } from '../components/files.tsx'
+import { RefusalNote, ReceiptCell } from '../components/refusal.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
 import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { get } from '../lib/api.ts'
@@ -18,6 +19,7 @@ function TrackPage() {
   const dir = useDirectory()
   const nameOf = (userId: string) => dir.people.find((p) => p.id === userId)?.name ?? userId
 
+  const reload = () => get(`/documents/${id}`).then(setDoc, setError)
   useEffect(() => {
     get(`/documents/${id}`).then(setDoc, setError)
     get(`/documents/${id}/diagram`).then(setDiagram, setError)
@@ -43,6 +45,7 @@ function TrackPage() {
           </p>
         )}
         {doc.frozen && <p class="muted frozen-note">已签发：正文、附件及标题、主送、抄送等字段不可再修改；如需更正，请另起公文并引用原文。</p>}
+        <RefusalNote doc={doc} />
         {doc.corrects && (
           <p class="corrects">更正：<a href={`/app/track/${doc.corrects.id}`}>{doc.corrects.docNumber ?? ''}{doc.corrects.title ? `《${doc.corrects.title}》` : '原公文'}</a></p>
         )}
@@ -70,7 +73,7 @@ function TrackPage() {
                     <tr key={d.unitId} data-unit={d.unitId}>
                       <td data-label="收文单位">{d.unitName}</td>
                       <td data-label="类别">{d.kind}</td>
-                      <td data-label="签收"><span class={d.signedAt ? 'receipt signed' : 'receipt'}>{d.receiptStatus}</span></td>
+                      <td data-label="签收"><ReceiptCell documentId={doc.id} d={d} onResent={reload} /></td>
                       <td data-label="签收时间">{formatTime(d.signedAt) || <span class="muted">—</span>}</td>
                     </tr>
                   ))}
