@@ -2,8 +2,9 @@
 // as typed, receipt times the server's, 用印 needs a 正文, 撤回 judged by whether the next
 // handler opened the task, 转笺/合并 carry the sender's files, the true channel of an opinion,
 // and the deploy lint's opinion boxes.
+import { createHash, randomBytes } from 'node:crypto'
 import t from 'tap'
-import { Api, draft, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 import { act, documentAs } from './helpers/flows.ts'
 
 const stack = await startStack()
@@ -60,4 +61,88 @@ t.test('the receipt time is the server’s, set once at 签收/登记: a client-
   t.notMatch(String(jian.body), /2020/, 'the printed 笺 does not show the forged date')
   t.match(String(jian.body), new RegExp(String(new Date(at).getUTCFullYear())), 'it shows the server’s')
 
+})
+
+t.test('撤回 is judged by whether the next handler opened the task, never by how fast the flow moves on', async (t) => {
+  // right after sending, without waiting for anything
+  const id = await startFawen(api)
+  const nigao = await taskFor(api, 'zhangwei', id, 'nigao')
+  t.equal((await api.as('zhangwei').post(`/tasks/${nigao.taskKey}/complete`, { route: '送审核', nextHandler: 'lina', opinion: '请审核' })).status, 200)
+  const back = await api.as('zhangwei').post(`/tasks/${nigao.taskKey}/withdraw`, { opinion: '还需修改' })
+  t.equal(back.status, 200, JSON.stringify(back.body))
+
+  // after 签发 an automated step (编号) runs before 盖章 is anyone's: 撤回 at once still goes through
+  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
+  await act(api, 'lina', id, 'shenhe', { route: '送签发', nextHandler: 'wangqiang' })
+  const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa')
+  t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发', opinion: '同意' })).status, 200)
+  const early = await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/withdraw`, {})
+  t.equal(early.status, 200, JSON.stringify(early.body))
+  const again = await taskFor(api, 'wangqiang', id, 'qianfa')
+  t.not(again.taskKey, qianfa.taskKey, 'wangqiang has 签发 again')
+
+  // once the next handler has opened it: refused, saying so
+  t.equal((await api.as('wangqiang').post(`/tasks/${again.taskKey}/complete`, { route: '签发', opinion: '同意' })).status, 200)
+  const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  t.equal((await api.as('chenjing').get(`/tasks/${gaizhang.taskKey}`)).status, 200, 'chenjing opens 盖章')
+  const late = await api.as('wangqiang').post(`/tasks/${again.taskKey}/withdraw`, {})
+  t.equal(late.status, 409)
+  t.match(late.body.message, /已打开/)
+  t.notMatch(late.body.message, /后续步骤办理/)
+  const log = (await documentAs(api, 'zhangwei', id)).log.filter((e: any) => e.route === '撤回').map((e: any) => e.stepName)
+  t.same(log, ['拟稿', '签发'], 'both 撤回 are in the routing log, the refused one is not')
+})
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+/** A 发文 with a 正文 in two versions and an 附件, sent to 柳州市教育局; its 电子来文 there. */
+async function sentToEdu(t: Pick<typeof import('tap').default, 'equal'>, title: string) {
+  const id = await startFawen(api, 'zhangwei', draft({ title, mainRecipients: ['liuzhou-edu'], ccRecipients: [] }))
+  const files = { v1: randomBytes(3000), v2: randomBytes(3100), att: randomBytes(900) }
+  const pdf = 'application/pdf'
+  t.equal((await api.upload('zhangwei', `/documents/${id}/files`, { bytes: files.v1, name: '正文.pdf', type: pdf }, { kind: '正文' })).status, 201)
+  t.equal((await api.upload('zhangwei', `/documents/${id}/files`, { bytes: files.v2, name: '正文（修改）.pdf', type: pdf }, { kind: '正文' })).body.version, 2)
+  t.equal((await api.upload('zhangwei', `/documents/${id}/files`, { bytes: files.att, name: '附件1.pdf', type: pdf }, { kind: '附件' })).status, 201)
+  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
+  await act(api, 'lina', id, 'shenhe', { route: '送签发', nextHandler: 'wangqiang' })
+  await act(api, 'wangqiang', id, 'qianfa', { route: '签发' })
+  await act(api, 'chenjing', id, 'gaizhang', { route: '用印' })
+  const incoming = await waitFor('the 电子来文 at 柳州市教育局', async () => (await inbox(api, 'fengxue')).find((x) => x.step === 'qianshou' && x.title === title))
+  return { id, incoming: incoming.documentId, files, expected: [`正文:${sha(files.v1)}`, `正文:${sha(files.v2)}`, `附件:${sha(files.att)}`].sort() }
+}
+
+/** The document's own files (not read through a sender) as kind:sha256 of every version, and each version downloads. */
+async function ownFiles(t: Pick<typeof import('tap').default, 'equal'>, as: string, id: string) {
+  const res = await api.as(as).get(`/documents/${id}/files`)
+  t.equal(res.status, 200)
+  const own = res.body.items.filter((f: any) => !f.fromSource)
+  for (const f of own) {
+    for (const v of f.versions) {
+      const got = await fetch(`${stack.url}/files/versions/${v.versionId}`, { headers: { authorization: `Bearer ${await api.token(as)}` } })
+      t.equal(got.status, 200, `${f.kind} ${v.name} v${v.version} downloads`)
+      t.equal(sha(Buffer.from(await got.arrayBuffer())), v.sha256, 'with the bytes recorded')
+    }
+  }
+  return own.flatMap((f: any) => f.versions.map((v: any) => `${f.kind}:${v.sha256}`)).sort()
+}
+
+t.test('转笺 and 合并 of an 电子来文 carry the sender’s 正文 and 附件 with every version', async (t) => {
+  const [first, second] = await Promise.all([sentToEdu(t, '关于全市校园安全检查的通知'), sentToEdu(t, '关于校园安全检查的补充通知')])
+
+  // 转笺: 签收, 登记, 拟办 turns it into a 呈阅笺
+  await act(api, 'fengxue', first.incoming, 'qianshou', { route: '签收' })
+  await act(api, 'fengxue', first.incoming, 'dengji', { route: '送拟办' })
+  await taskFor(api, 'wugang', first.incoming, 'niban')
+  const converted = await api.as('wugang').post(`/documents/${first.incoming}/convert`)
+  t.equal(converted.status, 201, JSON.stringify(converted.body))
+  t.same(await ownFiles(t, 'wugang', converted.body.id), first.expected, 'the 呈阅笺 holds every version of the sender’s files')
+  const main = (await api.as('wugang').get(`/documents/${converted.body.id}/files`)).body.items.find((f: any) => f.kind === '正文')
+  t.equal(main?.versions.length, 2, 'the sender’s 正文 is its 正文, both versions')
+
+  // 合并: the second 电子来文 joins a 收文 entered by hand
+  const paper = await api.as('fengxue').post('/documents', { kind: 'shouwen', data: { title: '关于校园安全检查的来函', sourceUnit: '柳州市应急管理局', urgency: '平件' } })
+  t.equal(paper.status, 201)
+  const merged = await api.as('fengxue').post(`/documents/${paper.body.id}/merge`, { from: [second.incoming] })
+  t.equal(merged.status, 200, JSON.stringify(merged.body))
+  t.same(await ownFiles(t, 'fengxue', paper.body.id), second.expected, 'the merged 收文 holds every version of the sender’s files')
 })

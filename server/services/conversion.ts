@@ -75,6 +75,9 @@ export class Conversion {
     const locked = await trx('documents').whereIn('id', [source.id, targetId]).forUpdate().select('id', 'title', 'issued_at')
     const signed = locked.find(isFrozen)
     if (signed) throw frozenError([{ field: signed.id === targetId ? 'id' : 'from', message: `“${signed.title}”已签发，不可转笺或合并` }], `“${signed.title}”的正文、附件及标题、主送、抄送等字段`)
+    // An 电子来文's 正文 and 附件 are its sender's (read through source_document_id, never copied at
+    // 分发): they come along first, every version, then what the recipient added itself.
+    if (source.source_document_id) await copyFiles(trx, source.source_document_id, targetId, p.userId)
     await copyFiles(trx, source.id, targetId, p.userId)
     const log = await trx('routing_log').where({ document_id: source.id }).orderBy('id')
     if (log.length) {

@@ -14,6 +14,9 @@ import { canAct } from './tasks.ts'
 
 type Task = Record<string, any>
 
+/** How long 撤回 waits for the automated steps after a completion to hand the flow to a person. */
+const WITHDRAW_SETTLE_MS = 10_000
+
 export class TaskActions {
   constructor(
     private readonly knex: Knex,
@@ -64,6 +67,7 @@ export class TaskActions {
   /** 撤回: the sender takes back a task they completed, while nobody has opened what it produced. */
   async withdraw(p: Principal, taskKey: string, input: { opinion?: string | null }) {
     const dedupKey = `withdraw:${taskKey}:${Date.now()}`
+    await this.untilNextStep(p, taskKey)
     const { mine, next } = await this.knex.transaction(async (trx) => {
       const mine = await trx('tasks').where({ task_key: taskKey, unit_id: p.unitId, completed_by: p.userId }).first()
       if (!mine) throw fail('NOT_FOUND', '未找到您办理过的该事项')
@@ -75,8 +79,14 @@ export class TaskActions {
       // completed mine (the inbox is written there, so they are all here already).
       const later = await trx('tasks').where({ document_id: mine.document_id }).where('created_at', '>=', mine.closed_at).whereNot({ task_key: taskKey }).forUpdate().select()
       const next = later.filter((t) => t.state === 'open')
-      if (later.some((t) => t.state === 'completed' || t.state === 'completing') || next.length === 0) {
+      if (later.some((t) => t.state === 'completed' || t.state === 'completing')) {
         throw fail('TASK_CLOSED', '公文已由后续步骤办理，不能撤回')
+      }
+      if (next.length === 0) {
+        // Nobody has the document: its flow ended, or an automated step still runs (see untilNextStep).
+        const doc = await trx('documents').where({ id: mine.document_id }).first('status')
+        if (doc?.status === 'running') throw fail('TASK_CLOSED', '系统正在自动办理后续步骤（如编号、用印），请稍后再撤回')
+        throw fail('TASK_CLOSED', '公文已办结，不能撤回')
       }
       const opened = next.find((t) => t.opened_at)
       if (opened) throw fail('TASK_CLOSED', `下一步办理人已打开“${opened.step_name}”，不能撤回`)
@@ -87,6 +97,25 @@ export class TaskActions {
     })
     await this.move(mine, next.map((t) => t.task_key), mine.element_id, p.userId, dedupKey)
     return { taskKey, documentId: mine.document_id, withdrawnFrom: next.map((t) => t.step_name) }
+  }
+
+  /**
+   * Waits (briefly) until the flow has come to rest after my completion: what it produced is a
+   * user task (in the inbox, written in the engine's own transaction) or the flow ended. Between
+   * the two, automated steps (编号, 用印登记, an async continuation) may run for a moment; nobody
+   * can have opened anything then, so 撤回 must not be refused for it.
+   */
+  private async untilNextStep(p: Principal, taskKey: string, timeoutMs = WITHDRAW_SETTLE_MS) {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const mine = await this.knex('tasks').where({ task_key: taskKey, unit_id: p.unitId, completed_by: p.userId, state: 'completed' }).first('document_id', 'closed_at')
+      if (!mine) return
+      const produced = await this.knex('tasks').where({ document_id: mine.document_id }).where('created_at', '>=', mine.closed_at).whereNot({ task_key: taskKey }).first('task_key')
+      if (produced) return
+      const doc = await this.knex('documents').where({ id: mine.document_id }).first('status')
+      if (doc?.status !== 'running' || Date.now() >= deadline) return
+      await new Promise((r) => setTimeout(r, 100))
+    }
   }
 
   /** 转办: my open task goes to a colleague holding the same role (in the same department, if the role is scoped). */
