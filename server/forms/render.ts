@@ -56,6 +56,9 @@ const esc = (v: unknown) => jianHandlebars.escapeExpression(v == null ? '' : Str
 const safe = (html: string) => new jianHandlebars.SafeString(html)
 const root = (options: Handlebars.HelperOptions) => options.data.root as Root
 
+/** 上行文: the kinds GB/T 9704 gives a 签发人 in the 版头 (7.2.5). */
+export const upwardKinds = ['请示', '报告']
+
 const roles: Record<string, string> = {
   drafter: '拟稿人', dept_head: '科室负责人', office: '办公室', leader: '领导', registry: '机要员', seal_keeper: '印章管理员', unit_admin: '单位管理员',
 }
@@ -134,6 +137,8 @@ jianHandlebars.registerHelper({
   dateCn: (v: unknown) => dateCn(v),
   dateTime: (v: unknown) => dateTime(v),
   or: (a: unknown, b: unknown) => a || b,
+  /** {{#if (upward data.docKind)}}: whether the kind is a 上行文 (请示, 报告). */
+  upward: (kind: unknown) => upwardKinds.includes(String(kind ?? '')),
   qrCode(options: Handlebars.HelperOptions) {
     const r = root(options)
     return r.qr ? safe(`<img class="qr" src="${r.qr}" alt="二维码：发文字号、标题、发文机关">`) : ''
