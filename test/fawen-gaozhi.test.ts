@@ -1,13 +1,15 @@
 // The whole 发文稿纸 over REST: every 公文要素 of GB/T 9704 a 发文 carries is a field with its rule
 // (份号 6 digits, 签发人 for a 上行文 at 签发, 附注 for a 请示, 公开属性 with its reason, 印发机关 and
 // 印发日期), printed in its place on the 笺 (HTML and PDF), and the 笺 lint reports a template that
-// leaves one out.
+// leaves one out. Also: a person reads role labels (办公室主任), never role codes, on the printed
+// 笺 and in the routing log.
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import t from 'tap'
 import { compileForm } from '../server/forms/compile.ts'
 import { Forms } from '../server/forms/forms.ts'
 import { lintForm } from '../server/forms/lint.ts'
+import { startBrowser } from './helpers/browser.ts'
 import { Api, draft, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 import { pdfPages } from './forms-pdf-text.ts'
 
@@ -107,6 +109,33 @@ t.test('a 请示 needs its 附注 at 拟稿 and its 签发人 at 签发: 400 nam
   for (const shown of ['000007', '签发人：王强', '（联系人：张伟，电话：0772-2825001）', '柳州市人民政府办公室秘书科', '2026年1月8日印发', '公开属性：主动公开', '请示']) {
     t.ok(text.includes(squash(shown)), `the PDF shows “${shown}”`)
   }
+  // the opinion boxes sign with role labels: the 办公室主任 who wrote in 办公室复审, never office_head
+  t.ok(text.includes('办公室主任'), 'the PDF names the role 办公室主任')
+  t.notOk(/office_head|office_reviewer|dept_head/.test(text), 'and no role code')
+  const fushenBox = /data-box="fushen"[^>]*>([\s\S]*?)<\/td>/.exec(html)?.[1] ?? ''
+  t.match(fushenBox, '<span class="role">办公室主任</span>')
+  t.notMatch(html, /office_head|office_reviewer|dept_head/, 'no role code anywhere in the printed 笺')
+
+  // the routing log over REST gives the label beside the code
+  const doc = (await api.as('zhangwei').get(`/documents/${id}`)).body
+  const entry = doc.log.find((e: { step: string }) => e.step === 'fushen')
+  t.equal(entry.actorRole, 'office_head', 'integrators keep the code')
+  t.equal(entry.actorRoleName, '办公室主任', 'and read its label')
+  t.equal(entry.channelName, '网页')
+  t.ok(doc.log.filter((e: { actorRole: string | null }) => e.actorRole).every((e: { actorRoleName: string }) => /^[\u4e00-\u9fa5/]+$/.test(e.actorRoleName)), 'every role in the log has a Chinese label')
+
+  // and the track page's routing log reads the same in a browser
+  const ui = await startBrowser(stack)
+  t.teardown(() => ui.close())
+  const page = await ui.as('zhangwei')
+  await page.goto(`/app/track/${id}`)
+  const log = page.locator('ol.log')
+  await log.locator('li').first().waitFor()
+  const shown = await log.innerText()
+  t.match(shown, '赵磊（办公室主任）', 'the page names the 办公室主任')
+  t.match(shown, '陈静（办公室审核）', 'and the 办公室审核')
+  t.notMatch(shown, /office_head|office_reviewer|dept_head|leader/, 'and shows no role code')
+  t.same(ui.errors, [], 'no script errors')
 })
 
 t.test('a 报告 too needs its 签发人 at 签发; a 通知 (下行文) does not, and prints no 签发人 in its header', async (t) => {
