@@ -37,6 +37,7 @@ export const demo: Record<string, JianContext> = {
       urgency: '加急', publicity: '主动公开', countersignDepartments: ['liuzhou-gov-mishu'],
       body: '各有关单位：\n入冬以来，我市部分地区出现低温雨雪天气。为切实做好冬季安全生产工作，防范和遏制各类事故发生，现就有关事项通知如下：一、压实安全生产责任……',
       attachments: [{ versionId: '5b0e6a52-8a1c-4f0e-9b7d-2f3c4d5e6f70', sha256: 'a'.repeat(64), name: '冬季安全生产检查表.docx' }],
+      copyNumber: '000012', note: '联系人：张伟，电话：0772-2825001', issuingOrgan: '柳州市人民政府办公室', issueDate: '2026-01-06',
     },
     opinions: [
       entry('nigao', 'nigao', '拟稿', 'zhangwei', 'drafter', '拟以市政府办公室名义印发，请审核。', '2026-01-05T01:35:00Z'),

@@ -1,6 +1,8 @@
 // Deploy-time lint of a process model against the 笺: every user task bound to an existing 笺,
 // its editable/hidden fields fields of that 笺, its opinion box drawn in the 笺's template.
+import Handlebars from 'handlebars'
 import type { ProcessModel } from '../../engine/port.ts'
+import type { FormVersion } from './compile.ts'
 import type { Forms } from './forms.ts'
 
 export interface LintProblem {
@@ -11,6 +13,54 @@ export interface LintProblem {
 }
 
 const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+
+/**
+ * The 公文要素 of GB/T 9704 a 发文 笺 (one with a 文种 field, docKind) must hold as fields and
+ * print: field → its name in the standard.
+ */
+export const fawenElements: Record<string, string> = {
+  copyNumber: '份号', urgency: '紧急程度', signer: '签发人', title: '标题', mainRecipients: '主送机关', note: '附注',
+  attachments: '附件', ccRecipients: '抄送机关', issuingOrgan: '印发机关', issueDate: '印发日期', publicity: '公开属性', publicityReason: '不公开理由',
+}
+
+/** The 笺 fields a template prints: `{{field "x"}}`, `{{label "x"}}`, `{{excerpt data.x …}}`, `data.x` anywhere. */
+export function printedFields(template: string): Set<string> {
+  const out = new Set<string>()
+  class Finder extends Handlebars.Visitor {
+    PathExpression(node: hbs.AST.PathExpression): void {
+      if (node.parts[0] === 'data' && node.parts[1] && !node.data) out.add(node.parts[1])
+    }
+    MustacheStatement(node: hbs.AST.MustacheStatement): void {
+      const name = (node.path as hbs.AST.PathExpression).original
+      const first = node.params[0] as hbs.AST.StringLiteral | undefined
+      if (name === 'field' && first?.type === 'StringLiteral') out.add(first.value)
+      super.MustacheStatement(node)
+    }
+    SubExpression(node: hbs.AST.SubExpression): void {
+      const name = (node.path as hbs.AST.PathExpression).original
+      const first = node.params[0] as hbs.AST.StringLiteral | undefined
+      if (name === 'field' && first?.type === 'StringLiteral') out.add(first.value)
+      super.SubExpression(node)
+    }
+  }
+  new Finder().accept(Handlebars.parse(template))
+  return out
+}
+
+/**
+ * Problems of a 发文 笺 itself: each 公文要素 must be a field of its schema and be printed by its
+ * template (a 笺 without a 文种 field is no 发文 笺 and has none to check).
+ */
+export function lintForm(form: FormVersion): Array<{ field: string; message: string }> {
+  if (!form.fields.includes('docKind')) return []
+  const printed = printedFields(form.source.template)
+  const out: Array<{ field: string; message: string }> = []
+  for (const [field, name] of Object.entries(fawenElements)) {
+    if (!form.fields.includes(field)) out.push({ field, message: `笺“${form.title}”缺少公文要素“${name}”（${field}）：GB/T 9704 要求发文标注此要素` })
+    else if (!printed.has(field)) out.push({ field, message: `笺“${form.title}”的模板没有印出公文要素“${name}”（${field}）` })
+  }
+  return out
+}
 
 /**
  * Problems that must refuse the deployment, each naming the task (and field). `version` checks
@@ -29,8 +79,10 @@ export function lintModel(model: ProcessModel, forms: Forms, version?: number | 
       out.push({ ...at, message: `用户任务“${task.name}”（${task.id}）绑定的笺“${task.formKey}”不存在` })
       continue
     }
-    keys.add(task.formKey)
     const form = forms.get(task.formKey, version)
+    // The 笺's own problems, once per 笺, on the first task bound to it.
+    if (!keys.has(task.formKey)) for (const x of lintForm(form)) out.push({ ...at, field: x.field, message: x.message })
+    keys.add(task.formKey)
     const editable = list(task.properties.editable)
     const hidden = list(task.properties.hidden)
     for (const [header, fields] of [['editable', editable], ['hidden', hidden]] as const) {

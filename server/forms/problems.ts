@@ -12,6 +12,9 @@ const formats: Record<string, string> = {
   uuid: '须为 UUID',
 }
 
+/** Plain wording for the patterns the 笺 use. */
+const patterns: Record<string, string> = { '^[0-9]{6}$': '须为 6 位阿拉伯数字，如 000001' }
+
 const types: Record<string, string> = { string: '文字', array: '列表', object: '对象', number: '数字', integer: '整数', boolean: '是或否' }
 
 /**
@@ -58,6 +61,8 @@ function wording(e: ErrorObject): string {
       return params.limit === 1 ? '不能为空' : `不能少于 ${params.limit} 个字`
     case 'maxLength':
       return `不能超过 ${params.limit} 个字`
+    case 'pattern':
+      return patterns[params.pattern] ?? `格式不正确（须符合 ${params.pattern}）`
     case 'uniqueItems':
       return '中不能有重复项'
     default:

@@ -3,6 +3,7 @@
 // Asia/Shanghai, and the QR code of the 发文.
 import Handlebars from 'handlebars'
 import QRCode from 'qrcode'
+import { channelLabel, roleLabel } from '../labels.ts'
 import type { FormVersion, Picker } from './compile.ts'
 
 /** One routing-log entry as the 笺 shows it. `box` is the `opinion` header of its step. */
@@ -56,10 +57,8 @@ const esc = (v: unknown) => jianHandlebars.escapeExpression(v == null ? '' : Str
 const safe = (html: string) => new jianHandlebars.SafeString(html)
 const root = (options: Handlebars.HelperOptions) => options.data.root as Root
 
-const roles: Record<string, string> = {
-  drafter: '拟稿人', dept_head: '科室负责人', office: '办公室', leader: '领导', registry: '机要员', seal_keeper: '印章管理员', unit_admin: '单位管理员',
-}
-const channels: Record<string, string> = { web: '网页', api: '接口', mobile: '移动端', engine: '系统', system: '系统' }
+/** 上行文: the kinds GB/T 9704 gives a 签发人 in the 版头 (7.2.5). */
+export const upwardKinds = ['请示', '报告']
 
 const shanghai = new Intl.DateTimeFormat('zh-CN', {
   timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
@@ -84,10 +83,10 @@ export function dateCn(value: unknown): string {
 function entryHtml(e: OpinionEntry): string {
   const text = e.opinion?.trim()
   const body = text ? `<p class="text">${esc(text)}</p>` : e.blankSignature ? '<p class="text blank">空白签名</p>' : ''
-  const role = e.actorRole ? roles[e.actorRole.split('@')[0]] ?? e.actorRole : ''
+  const role = roleLabel(e.actorRole)
   return `<div class="entry" data-step="${esc(e.step)}">${body}<p class="sign"><span class="name">${esc(e.actorName)}</span>`
     + (role ? `<span class="role">${esc(role)}</span>` : '')
-    + `<time datetime="${esc(new Date(e.at).toISOString())}">${esc(dateTime(e.at))}</time><span class="channel">${esc(channels[e.channel] ?? e.channel)}</span></p></div>`
+    + `<time datetime="${esc(new Date(e.at).toISOString())}">${esc(dateTime(e.at))}</time><span class="channel">${esc(channelLabel(e.channel))}</span></p></div>`
 }
 
 /** An entry belongs on the sheet when it says something: an opinion or a blank signature. */
@@ -134,6 +133,8 @@ jianHandlebars.registerHelper({
   dateCn: (v: unknown) => dateCn(v),
   dateTime: (v: unknown) => dateTime(v),
   or: (a: unknown, b: unknown) => a || b,
+  /** {{#if (upward data.docKind)}}: whether the kind is a 上行文 (请示, 报告). */
+  upward: (kind: unknown) => upwardKinds.includes(String(kind ?? '')),
   qrCode(options: Handlebars.HelperOptions) {
     const r = root(options)
     return r.qr ? safe(`<img class="qr" src="${r.qr}" alt="二维码：发文字号、标题、发文机关">`) : ''

@@ -23,6 +23,7 @@ const entry = {
     id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, actorId: { type: ['string', 'null'] }, actorName: { type: ['string', 'null'] },
     channel: { type: ['string', 'null'] }, ip: { type: ['string', 'null'] }, action: { type: 'string' }, target: { type: ['string', 'null'] },
     status: { type: 'integer' }, detail: { type: ['object', 'null'], additionalProperties: true }, hash: { type: 'string' },
+    actionName: { type: 'string', description: '操作名称，如“办理”' }, channelName: { type: ['string', 'null'], description: '渠道名称，如“网页”' },
   },
 }
 

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import { fail } from '../errors.ts'
+import { actionLabel, channelLabel } from '../labels.ts'
 import type { Principal } from './principal.ts'
 
 export const PLATFORM_CHAIN = '_platform'
@@ -105,8 +106,8 @@ export class Audit {
       // Quoted always; a leading = + - @ is defused so a spreadsheet does not run it as a formula.
       return `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`
     }
-    const header = ['序号', '时间', '人员编号', '人员', '渠道', '来源地址', '操作', '对象', '结果', '详情', '哈希']
-    const lines = items.map((e) => [e.id, e.at, e.actorId, e.actorName, e.channel, e.ip, e.action, e.target, e.status, e.detail, e.hash].map(cell).join(','))
+    const header = ['序号', '时间', '人员编号', '人员', '渠道', '来源地址', '操作', '操作名称', '对象', '结果', '详情', '哈希']
+    const lines = items.map((e) => [e.id, e.at, e.actorId, e.actorName, e.channelName, e.ip, e.action, e.actionName, e.target, e.status, e.detail, e.hash].map(cell).join(','))
     return `\ufeff${[header.map(cell).join(','), ...lines].join('\r\n')}\r\n`
   }
 
@@ -151,5 +152,7 @@ function view(r: Row) {
   return {
     id: String(r.id), at: r.at.toISOString(), actorId: r.actor_id, actorName: r.actor_name, channel: r.channel, ip: r.ip,
     action: r.action, target: r.target, status: r.status, detail: r.detail, hash: r.hash,
+    // What a person reads beside the codes.
+    actionName: actionLabel(r.action), channelName: r.channel ? channelLabel(r.channel) : null,
   }
 }

@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
+import { channelLabel, roleLabel } from '../labels.ts'
 import type { Forms } from '../forms/forms.ts'
 import { frozenFields, isFrozen } from './frozen.ts'
 import { assertUnitActive, resolveRecipientFields } from '../org-tree/recipients.ts'
@@ -32,10 +33,12 @@ export async function timeLimitsFor(db: Knex, unitId: string, urgency: unknown) 
 }
 
 export async function routingLog(knex: Knex, documentId: string) {
-  return knex('routing_log')
+  const rows = await knex('routing_log')
     .where({ document_id: documentId })
     .orderBy([{ column: 'at' }, { column: 'id' }])
     .select('step', 'step_name as stepName', 'actor_id as actorId', 'actor_name as actorName', 'actor_role as actorRole', 'route', 'opinion', 'blank_signature as blankSignature', 'channel', 'at')
+  // The codes stay for integrators; a person reads the labels.
+  return rows.map((r) => ({ ...r, actorRoleName: r.actorRole ? roleLabel(r.actorRole) : null, channelName: channelLabel(r.channel) }))
 }
 
 export class Documents {
@@ -55,7 +58,7 @@ export class Documents {
   async start(p: Principal, input: { kind: string; data: Record<string, unknown>; corrects?: string | null }, idempotencyKey: string | null) {
     const kind = documentKinds[input.kind]
     if (!kind) throw fail('VALIDATION', `未知的公文类型“${input.kind}”`, [{ field: 'kind', message: `可选：${Object.keys(documentKinds).join('、')}` }])
-    if (!p.roles.includes(kind.startRole)) throw fail('FORBIDDEN', `起草${kind.label}须具有“${kind.startRole}”角色`)
+    if (!p.roles.includes(kind.startRole)) throw fail('FORBIDDEN', `起草${kind.label}须具有“${roleLabel(kind.startRole)}”角色`)
     if (idempotencyKey) {
       const existing = await this.knex('documents').where({ created_by: p.userId, idempotency_key: idempotencyKey }).first('id')
       if (existing) return this.summary(existing.id)

@@ -5,20 +5,13 @@ import { randomUUID } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import type { Knex } from 'knex'
 import { fail } from '../errors.ts'
+import { roleLabels } from '../labels.ts'
 import type { LoginContext } from './org.ts'
 import type { Principal } from './principal.ts'
 import { checkPassword } from './unit-settings.ts'
 
 /** Roles a person may hold, with their names in the UI. */
-export const roleNames: Record<string, string> = {
-  drafter: '拟稿人',
-  dept_head: '科室负责人',
-  office_reviewer: '办公室审核',
-  office_head: '办公室主任',
-  leader: '领导',
-  registry: '机要/收发',
-  unit_admin: '单位管理员',
-}
+export const roleNames: Record<string, string> = roleLabels
 
 export interface PersonInput {
   username: string
@@ -156,7 +149,7 @@ export class OrgAdmin {
 
 function checkRoles(roles: string[]) {
   const unknown = roles.filter((r) => !roleNames[r])
-  if (unknown.length) throw fail('VALIDATION', '角色不存在', unknown.map((r) => ({ field: 'roles', message: `没有“${r}”这个角色（可用：${Object.keys(roleNames).join('、')}）` })))
+  if (unknown.length) throw fail('VALIDATION', '角色不存在', unknown.map((r) => ({ field: 'roles', message: `没有“${r}”这个角色（可用：${Object.entries(roleNames).map(([k, v]) => `${v}（${k}）`).join('、')}）` })))
 }
 
 const platformRole = (knex: Knex, userColumn: string) => knex('user_roles as pr').select(knex.raw('1')).whereRaw(`pr.user_id = ${userColumn}`).andWhere('pr.role', 'platform_admin')

@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
+import { roleLabel } from '../labels.ts'
 import { assertFieldsUnfrozen } from './frozen.ts'
 import { resolveRecipientFields } from '../org-tree/recipients.ts'
 import type { Principal } from './principal.ts'
@@ -180,8 +181,8 @@ export class TaskCompletion {
         .where({ 'u.id': chosen, 'u.unit_id': doc.unit_id, 'r.role': route.targetRole })
         .first('u.id')
       if (!holder) {
-        throw fail('HANDLER_INVALID', `下一步办理人须为本单位的“${route.targetRole}”角色人员`, [
-          { field: 'nextHandler', message: `“${chosen}”不是本单位具有“${route.targetRole}”角色的人员` },
+        throw fail('HANDLER_INVALID', `下一步办理人须为本单位的“${roleLabel(route.targetRole)}”角色人员`, [
+          { field: 'nextHandler', message: `“${chosen}”不是本单位具有“${roleLabel(route.targetRole)}”角色的人员` },
         ])
       }
       return chosen

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { Problem } from '../components/shell.tsx'
 import { get, query, saveFrom } from '../lib/api.ts'
-import { formatTime } from '../lib/format.ts'
+import { channelLabel, formatTime } from '../lib/format.ts'
 
 interface Entry {
   id: string
@@ -14,6 +14,8 @@ interface Entry {
   channel: string | null
   ip: string | null
   action: string
+  actionName?: string
+  channelName?: string | null
   target: string | null
   status: number
   detail: Record<string, unknown> | null
@@ -21,7 +23,6 @@ interface Entry {
 interface Check { intact: boolean; checked: number; brokenAt?: { id: string; reason: string } }
 
 const PAGE = 50
-const channelNames: Record<string, string> = { web: '网页', api: '接口' }
 
 export function Audit() {
   const [filters, setFilters] = useState({ actor: '', action: '', from: '', to: '' })
@@ -65,9 +66,9 @@ export function Audit() {
                 <tr key={e.id} data-entry={e.id} class={e.status >= 400 ? 'refused' : ''}>
                   <td>{formatTime(e.at)}</td>
                   <td>{e.actorName ?? '—'}{e.actorId && e.actorId !== e.actorName ? <small> {e.actorId}</small> : null}</td>
-                  <td>{e.channel ? channelNames[e.channel] ?? e.channel : '—'}</td>
+                  <td>{e.channel ? e.channelName ?? channelLabel(e.channel) : '—'}</td>
                   <td>{e.ip}</td>
-                  <td><code>{e.action}</code></td>
+                  <td>{e.actionName && e.actionName !== e.action ? <span class="action-name">{e.actionName} </span> : null}<code>{e.action}</code></td>
                   <td><small>{e.target}</small></td>
                   <td>{e.status}</td>
                   <td><small>{e.detail ? JSON.stringify(e.detail) : ''}</small></td>

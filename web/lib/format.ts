@@ -1,19 +1,10 @@
 // Chinese labels and date formats shared by the pages.
 
-export const kindLabels: Record<string, string> = { fawen: '发文', shouwen: '收文', chengyue: '呈阅笺' }
-
-export const statusLabels: Record<string, string> = {
-  starting: '启动中', running: '办理中', completed: '已办结', canceled: '已终止', failed: '启动失败', refused: '已退文',
-}
+// Roles, channels, kinds and states: the one table the server prints with too.
+export { channelLabel, channelLabels, kindLabels, roleLabel, roleLabels, statusLabels } from '../../server/labels.ts'
 
 export const lightLabels: Record<string, string> = { red: '已超期', yellow: '临近时限', green: '正常' }
 
-export const roleLabels: Record<string, string> = {
-  drafter: '拟稿人', dept_head: '科室负责人', leader: '领导', registry: '机要/收发', office_reviewer: '办公室初审',
-  office_head: '办公室负责人', unit_admin: '单位管理员',
-}
-
-export const channelLabels: Record<string, string> = { web: '网页', api: '接口', system: '系统', engine: '流程引擎' }
 
 /** The kinds of documents a person may start, by the role that starts each, and the 笺 they fill. */
 export const startable = [

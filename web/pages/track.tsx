@@ -9,7 +9,7 @@ import { RefusalNote, ReceiptCell } from '../components/refusal.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
 import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { get } from '../lib/api.ts'
-import { formatTime, kindLabels, pathArg, roleLabels, statusLabels } from '../lib/format.ts'
+import { formatTime, kindLabels, pathArg, roleLabel, statusLabels } from '../lib/format.ts'
 
 function TrackPage() {
   const id = pathArg()
@@ -41,7 +41,7 @@ function TrackPage() {
         </div>
         {doc.currentSteps.length > 0 && (
           <p class="current-steps">
-            当前步骤：{doc.currentSteps.map((s: any) => `${s.stepName}（${s.assignee ? nameOf(s.assignee) : roleLabels[String(s.candidateRole).split('@')[0]] ?? s.candidateRole}）`).join('、')}
+            当前步骤：{doc.currentSteps.map((s: any) => `${s.stepName}（${s.assignee ? nameOf(s.assignee) : roleLabel(s.candidateRole)}）`).join('、')}
           </p>
         )}
         {doc.frozen && <p class="muted frozen-note">已签发：正文、附件及标题、主送、抄送等字段不可再修改；如需更正，请另起公文并引用原文。</p>}
