@@ -32,6 +32,7 @@ interface Report {
 }
 
 const levels: Record<string, string> = { city: '市', county: '区县', department: '部门', township: '乡镇' }
+const columnNames: Record<string, string> = { id: '单位编号', name: '单位名称', creditCode: '统一社会信用代码', level: '层级', parentId: '上级单位编号', docNumberPrefix: '发文字号前缀', sealName: '印章名称' }
 const value = (e: Event) => (e.currentTarget as HTMLInputElement).value
 
 function PlatformPage() {
@@ -206,7 +207,7 @@ function Import({ onChange }: { onChange: () => Promise<unknown> }) {
           {report.problems.length > 0 && (
             <table class="list compact">
               <thead><tr><th>行</th><th>字段</th><th>问题</th></tr></thead>
-              <tbody>{report.problems.map((p) => <tr key={`${p.row}-${p.field}-${p.message}`}><td>{p.row}</td><td>{p.field}</td><td>{p.message}</td></tr>)}</tbody>
+              <tbody>{report.problems.map((p) => <tr key={`${p.row}-${p.field}-${p.message}`}><td>{p.row}</td><td>{columnNames[p.field] ?? p.field}</td><td>{p.message}</td></tr>)}</tbody>
             </table>
           )}
         </div>
