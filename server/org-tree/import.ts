@@ -127,7 +127,8 @@ export class UnitImport {
         // back to it is found; its own id then reads as taken, which the duplicate check covers.
         for (const pr of unitProblems(u, after, isNew)) {
           if (pr.field === 'id' && pr.message.includes('已被使用')) continue
-          problems.push({ row, field: pr.field, message: `${fieldNames[pr.field] ?? pr.field}：${pr.message}` })
+          const label = fieldNames[pr.field] ?? pr.field
+          problems.push({ row, field: pr.field, message: pr.message.startsWith(label) ? pr.message : `${label}：${pr.message}` })
         }
       }
       problems.sort((a, b) => a.row - b.row)

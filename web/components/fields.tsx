@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { get } from '../lib/api.ts'
 import { formatDay, formatTime } from '../lib/format.ts'
+import { RecipientPicker } from './recipient-picker.tsx'
 
 export type Schema = Record<string, any>
 export interface Directory {
@@ -88,6 +89,7 @@ const isLong = (s: Schema) => s.type === 'string' && !s.enum && !s.format && (s.
 function Input({ id, name, schema, value, dir, onChange }: { id: string; name: string; schema: Schema; value: unknown; dir: Directory; onChange: (v: unknown) => void }) {
   const text = (e: Event) => (e.currentTarget as HTMLInputElement).value
   const kind = picker(schema)
+  if (schema.type === 'array' && kind === 'unit') return <RecipientPicker id={id} name={name} value={value} units={dir.units} onChange={onChange} />
   if (schema.type === 'array' && options(dir, kind)) {
     const choices = options(dir, kind)!
     const chosen = new Set(Array.isArray(value) ? (value as string[]) : [])

@@ -30,6 +30,7 @@ export function Shell({ children, active }: { children: ComponentChildren; activ
           {link('/app/delegation', '委托', 'delegation')}
           {me?.roles.includes('unit_admin') && link('/app/modeler', '流程设计', 'modeler')}
           {me?.roles.includes('unit_admin') && link('/app/admin', '单位管理', 'admin')}
+          {me?.roles.includes('platform_admin') && link('/app/platform', '组织机构', 'platform')}
         </nav>
         <a class={`who${active === 'account' ? ' active' : ''}`} href="/app/account" title={`${me?.unitId ?? ''}：修改密码`}>{me?.name}</a>
         <button type="button" class="link light" onClick={logout}>退出</button>
