@@ -192,6 +192,12 @@ export interface WorkflowEngine {
   as(tenant: string): TenantCommands
   /** Delivers a message to the unit's flows (a message start event or a waiting catch event). */
   correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void>
+  /**
+   * Starts one instance per business key from each unit's (tenant's) message start event: 分发 to
+   * many units at once. A business key that already has an instance in its unit, running or
+   * ended, is skipped, so the call may be sent again after any failure and starts each key once.
+   */
+  startByMessage(name: string, starts: Array<{ tenant: string; businessKey: string; variables: Variables }>): Promise<{ started: number; skipped: number }>
   /** Runs the automated steps: one handler per topic. */
   startWorkers(handlers: Record<string, StepHandler>): void
   stopWorkers(): Promise<void>

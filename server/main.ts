@@ -57,7 +57,7 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     })
     await app.listen({ port: config.port, host: config.host })
     closers.push(['http server', () => app.close()])
-    engine.startWorkers(automationHandlers(db.knex, engine, services.notifications))
+    engine.startWorkers(automationHandlers(db.knex, engine, services.notifications, models))
     services.completion.startRetryLoop()
     services.notifications.start()
     const moves = setInterval(() => services.actions.recoverMoves().catch((err) => log.warn({ err }, 'could not settle unfinished moves')), 10_000)

@@ -135,7 +135,7 @@ t.test('a service task running a Java class is refused, naming the element', asy
 
 t.test('a model the engine refuses answers 400 naming the xml and deploys nothing', async (t) => {
   // passes 校验, but a multi-instance step without a collection does not parse in the engine
-  const noCollection = change(shared, ' camunda:collection="${json.list(recipients)}"', '')
+  const noCollection = change(shared, ' camunda:collection="${json.list(countersignDepartments)}"', '')
   t.same((await api.as('zhouadmin').post('/processes/fawen/lint', { xml: noCollection })).body.problems, [])
   const res = await api.as('zhouadmin').post('/processes/fawen/deploy', { xml: noCollection })
   t.equal(res.status, 400, JSON.stringify(res.body))

@@ -110,6 +110,19 @@ export class OperatonEngine implements WorkflowEngine {
     await this.retry('correlate', () => this.rest.call('POST', '/message', { body }))
   }
 
+  async startByMessage(name: string, starts: Array<{ tenant: string; businessKey: string; variables: Variables }>): Promise<{ started: number; skipped: number }> {
+    if (starts.length === 0) return { started: 0, skipped: 0 }
+    // The engine node's own endpoint (MessageStarts.java): parallel transactions of a few dozen
+    // starts each, skipping business keys that already have an instance.
+    const body = {
+      messageName: name,
+      starts: starts.map((s) => ({ tenant: s.tenant, businessKey: s.businessKey, variables: encodeVariables(s.variables) })),
+    }
+    return this.retry('start by message', () =>
+      this.rest.call<{ started: number; skipped: number }>('POST', '/gongwen/message-starts', { body, timeoutMs: 120_000 }),
+    )
+  }
+
   startWorkers(handlers: Record<string, StepHandler>): void {
     if (this.workers) throw new Error('workers already started; stop them first')
     this.workers = new ExternalTaskWorkers(this.rest, handlers, {

@@ -16,12 +16,33 @@ export const INCOMING_MESSAGE = 'gongwen.incoming'
 /** The topics of the automated steps, each handled by exactly one handler below. */
 export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify', 'document.refuse'] as const
 
-export function automationHandlers(knex: Knex, engine: WorkflowEngine, notifications: Notifications): Record<(typeof automationTopics)[number], StepHandler> {
+/** What 分发 needs of the deployed flows: a recipient unit that has none yet gets the shipped ones. */
+export interface FlowDeployer {
+  deployShipped(unitId: string, only?: string[]): Promise<void>
+}
+
+export function automationHandlers(
+  knex: Knex,
+  engine: WorkflowEngine,
+  notifications: Notifications,
+  flows?: FlowDeployer,
+): Record<(typeof automationTopics)[number], StepHandler> {
   const documentId = (job: { variables: Record<string, unknown> }) => String(job.variables.documentId)
   return {
     'document.number': async (job) => ({ docNumber: await allocateNumber(knex, documentId(job)) }),
-    'document.seal': async (job) => ({ recipients: await seal(knex, documentId(job)) }),
+    'document.seal': async (job) => {
+      const recipients = await seal(knex, documentId(job))
+      // 分发 reads the recipients from the document. The list is still handed to instances on
+      // versions deployed before 分发 became one step (one 分发 per recipient), when it fits the
+      // engine's limit for a text variable (4,000 characters).
+      return JSON.stringify(recipients).length <= LEGACY_RECIPIENTS_LIMIT ? { recipients } : {}
+    },
     'document.deliver': async (job) => {
+      if (!job.variables.recipient) {
+        await deliverAll(knex, engine, documentId(job), flows)
+        return {}
+      }
+      // A version deployed before 分发 became one step: one job per recipient.
       const recipient = job.variables.recipient as { unitId: string; kind: string }
       const incoming = await deliver(knex, documentId(job), recipient)
       // The engine's inbox listener links the incoming document to its 分文报批 in the same
@@ -46,6 +67,93 @@ export function automationHandlers(knex: Knex, engine: WorkflowEngine, notificat
       return {}
     },
   }
+}
+
+const LEGACY_RECIPIENTS_LIMIT = 3_900
+
+/**
+ * 分发 to every recipient of the document at once. Step one, one transaction: the deliveries, the
+ * recipients' 电子来文 and the routing log, one statement per table, for the recipients not
+ * delivered yet. Step two: every 电子来文 whose 分文报批 has not started yet is started by one
+ * batched engine call; the engine skips a business key (the 电子来文's id) that already has an
+ * instance. So the step may run again after a crash at any point and each recipient still gets
+ * one 电子来文 and one 签收.
+ */
+export async function deliverAll(knex: Knex, engine: WorkflowEngine, documentId: string, flows?: FlowDeployer): Promise<{ delivered: number; started: number }> {
+  const delivered = await recordDeliveries(knex, documentId)
+  const pending: Array<{ id: string; unit_id: string; step_limit: string; remind_before: string; remind_after: string }> = await knex('deliveries as v')
+    .join('documents as i', 'i.id', 'v.incoming_document_id')
+    .where('v.document_id', documentId)
+    .whereNull('i.process_instance_key')
+    .whereIn('i.status', ['starting', 'failed'])
+    .select('i.id', 'i.unit_id', 'i.step_limit', 'i.remind_before', knex.raw(`'PT' || greatest(0, extract(epoch from (i.step_limit::interval - coalesce(i.remind_before, 'PT0S')::interval)))::bigint || 'S' as remind_after`))
+  if (pending.length === 0) return { delivered, started: 0 }
+  if (flows) {
+    // A unit added after the server started has no flows deployed yet: it gets 分文报批 now, the
+    // others when one of its people first starts a document.
+    const units = [...new Set(pending.map((p) => p.unit_id))]
+    const have = new Set<string>(
+      (await knex('process_definitions').whereIn('unit_id', units).where({ bpmn_process_id: 'fenwen' }).distinct('unit_id')).map((r: { unit_id: string }) => r.unit_id),
+    )
+    const missing = units.filter((u) => !have.has(u))
+    for (let i = 0; i < missing.length; i += 4) await Promise.all(missing.slice(i, i + 4).map((u) => flows.deployShipped(u, ['fenwen'])))
+  }
+  const { started } = await engine.startByMessage(
+    INCOMING_MESSAGE,
+    pending.map((p) => ({
+      tenant: p.unit_id,
+      businessKey: p.id,
+      variables: { documentId: p.id, unitId: p.unit_id, drafter: null, nextHandler: '', stepLimit: p.step_limit, remindBefore: p.remind_before, remindAfter: p.remind_after },
+    })),
+  )
+  return { delivered, started }
+}
+
+/** The deliveries, 电子来文 and routing-log rows of the recipients not delivered yet, in one transaction. */
+async function recordDeliveries(knex: Knex, documentId: string): Promise<number> {
+  return knex.transaction(async (trx) => {
+    const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
+    if (!doc) throw new Error(`document ${documentId} not found`)
+    const mainUnits: string[] = doc.data.mainRecipients ?? []
+    const cc: string[] = (doc.data.ccRecipients ?? []).filter((u: string) => !mainUnits.includes(u))
+    const kinds = new Map<string, string>([...cc.map((u) => [u, '抄送'] as const), ...mainUnits.map((u) => [u, '主送'] as const)])
+    if (kinds.size === 0) return 0
+    // Each recipient's name and time limits for the document's urgency (as timeLimitsFor), in one query.
+    const { rows: todo } = (await trx.raw(
+      `select u.id, u.name, coalesce(u.time_limits -> ?, u.time_limits -> '平件') as limits
+         from units u
+        where u.id = any(?::text[])
+          and not exists (select 1 from deliveries v where v.document_id = ? and v.recipient_unit_id = u.id)
+        order by u.id`,
+      [String(doc.urgency), [...kinds.keys()], documentId],
+    )) as { rows: Array<{ id: string; name: string; limits: { limit: string; remindBefore: string } }> }
+    if (todo.length === 0) return 0
+    const sender = await trx('units').where({ id: doc.unit_id }).first('name')
+    const form = await trx('form_versions').where({ key: 'shouwen-chuli' }).max('version as version').first()
+    const now = new Date()
+    const data = JSON.stringify({ title: doc.title, sourceUnit: sender.name, incomingNumber: doc.doc_number, urgency: doc.urgency ?? '平件' })
+    const rows = todo.map((u) => ({ ...u, incomingId: randomUUID(), kind: kinds.get(u.id)! }))
+    await trx('documents').insert(
+      rows.map((r) => ({
+        id: r.incomingId, unit_id: r.id, kind: 'shouwen', title: doc.title, status: 'starting', data, urgency: doc.urgency,
+        step_limit: r.limits.limit, remind_before: r.limits.remindBefore, source_document_id: documentId, source_unit_id: doc.unit_id,
+        form_version: form?.version ?? null,
+      })),
+    )
+    await trx('deliveries').insert(
+      rows.map((r) => ({ document_id: documentId, recipient_unit_id: r.id, kind: r.kind, delivered_at: now, incoming_document_id: r.incomingId })),
+    )
+    await trx('routing_log')
+      .insert(
+        rows.map((r) => ({
+          document_id: doc.id, unit_id: doc.unit_id, dedup_key: `deliver:${documentId}:${r.id}`, step: 'fenfa', step_name: '分发',
+          actor_name: '系统', opinion: `分发至${r.name}（${r.kind}）`, channel: 'system', at: now,
+        })),
+      )
+      .onConflict('dedup_key')
+      .ignore()
+    return rows.length
+  })
 }
 
 function yearInChina(now: Date): number {

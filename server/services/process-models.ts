@@ -43,15 +43,20 @@ export class ProcessModels {
     this.log.info({ units: units.length, models: files }, 'flows deployed for every unit')
   }
 
-  /** Deploys the shipped models into one unit's tenant (once at a time per unit). */
-  deployShipped(unitId: string): Promise<void> {
-    let running = this.deploying.get(unitId)
+  /**
+   * Deploys the shipped models into one unit's tenant (once at a time per unit); `only` limits it
+   * to the files of those processes (分发 to a new unit needs only the flow 电子来文 start).
+   */
+  deployShipped(unitId: string, only?: string[]): Promise<void> {
+    const key = only ? `${unitId}\u0000${only.join(',')}` : unitId
+    let running = this.deploying.get(key)
     if (!running) {
+      const resources = only ? this.shipped.filter((r) => only.includes(basename(r.name, '.bpmn'))) : this.shipped
       running = this.engine
-        .deploy(unitId, this.shipped, { source: 'gongwen' })
+        .deploy(unitId, resources, { source: 'gongwen' })
         .then((deployed) => this.record(deployed, null))
-        .finally(() => this.deploying.delete(unitId))
-      this.deploying.set(unitId, running)
+        .finally(() => this.deploying.delete(key))
+      this.deploying.set(key, running)
     }
     return running
   }
