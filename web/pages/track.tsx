@@ -6,6 +6,7 @@ import { Diagram, type DiagramData } from '../components/diagram.tsx'
 import { useDirectory } from '../components/fields.tsx'
 import { Files, SealAlert } from '../components/files.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
+import { CirculationPanel } from '../components/reading.tsx'
 import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { get } from '../lib/api.ts'
 import { formatTime, kindLabels, pathArg, roleLabels, statusLabels } from '../lib/format.ts'
@@ -78,6 +79,7 @@ function TrackPage() {
               </table>
             </section>
           )}
+          <CirculationPanel documentId={doc.id} onChange={() => get(`/documents/${id}`).then(setDoc, setError)} />
           <section class="card">
             <h2>流转日志</h2>
             <RoutingLog log={doc.log} />
