@@ -44,6 +44,7 @@ import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
 import { ApiKeys } from './services/api-keys.ts'
 import circulationRoutes from './routes/circulation.ts'
+import supervisionRoutes from './routes/supervision.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -145,5 +146,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(formRoutes, services)
   await app.register(phraseRoutes, services)
   await app.register(circulationRoutes, services)
+  await app.register(supervisionRoutes, services)
   return { app, services }
 }
