@@ -50,6 +50,7 @@ import orgTreeRoutes from './routes/org-tree.ts'
 import recipientRoutes from './routes/recipients.ts'
 import circulationRoutes from './routes/circulation.ts'
 import operationsRoutes from './routes/operations.ts'
+import supervisionRoutes from './routes/supervision.ts'
 
 export interface AppDeps {
   knex: Knex
@@ -158,5 +159,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(circulationRoutes, services)
   await app.register(delegationRoutes, services)
   await app.register(operationsRoutes, services)
+  await app.register(supervisionRoutes, services)
   return { app, services }
 }

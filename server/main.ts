@@ -12,6 +12,7 @@ import { seedDemo } from './db/seed.ts'
 import { Forms } from './forms/forms.ts'
 import { automationHandlers } from './services/automation.ts'
 import { ProcessModels } from './services/process-models.ts'
+import { Supervision } from './services/supervision.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -62,6 +63,10 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     services.notifications.start()
     const moves = setInterval(() => services.actions.recoverMoves().catch((err) => log.warn({ err }, 'could not settle unfinished moves')), 10_000)
     closers.push(['workers', async () => { clearInterval(moves); await services.completion.stopRetryLoop(); await services.notifications.stop(); await engine.stopWorkers() }])
+    // 督办: overdue items escalate to their supervisor once, whichever node checks first.
+    const supervision = new Supervision(db.knex, services.documents, services.notifications, log)
+    supervision.start()
+    closers.push(['supervision check', () => supervision.stop()])
     return { app, services, knex: db.knex, engine, engineNode: node, shutdown }
   } catch (err) {
     await shutdown()

@@ -1,7 +1,8 @@
-// 待办: the four lists (待办, 已办, 我的发文, 收文) with search by title, 发文字号 and date, paging,
+// 待办: the lists (待办, 已办, 我的发文, 收文, 待阅) with search by title, 发文字号 and date, paging,
 // 撤回 on 已办 items, and 新建 for those who may start a document.
 import { useEffect, useState } from 'preact/hooks'
 import { NewDocument } from '../components/new-document.tsx'
+import { ReadingTable } from '../components/reading.tsx'
 import { Light, Notice, Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { currentUser, get, post, query } from '../lib/api.ts'
 import { formatTime, kindLabels, params, startable, statusLabels } from '../lib/format.ts'
@@ -11,6 +12,7 @@ const tabs = [
   { id: 'done', label: '已办', path: '/tasks/done' },
   { id: 'mine', label: '我的发文', path: '/documents', fixed: { kind: 'fawen', mine: true } },
   { id: 'incoming', label: '收文', path: '/documents', fixed: { kind: 'shouwen' } },
+  { id: 'reading', label: '待阅', path: '/reading' },
 ] as const
 type TabId = (typeof tabs)[number]['id']
 const pageSize = 20
@@ -92,7 +94,9 @@ function InboxPage() {
       </form>
       <Notice text={notice} />
       <Problem error={error} />
-      {!data ? (!error && <p class="muted">正在加载……</p>) : data.items.length === 0 ? <p class="empty">没有符合条件的{current.label}。</p> : isTasks ? (
+      {!data ? (!error && <p class="muted">正在加载……</p>) : data.items.length === 0 ? <p class="empty">没有符合条件的{current.label}。</p> : tab === 'reading' ? (
+        <ReadingTable items={data.items} />
+      ) : isTasks ? (
         <TaskTable items={data.items} done={tab === 'done'} onWithdraw={withdraw} />
       ) : (
         <DocumentTable items={data.items} incoming={tab === 'incoming'} />

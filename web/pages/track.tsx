@@ -7,6 +7,7 @@ import { useDirectory } from '../components/fields.tsx'
 import { Files, SealAlert } from '../components/files.tsx'
 import { RefusalNote, ReceiptCell } from '../components/refusal.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
+import { CirculationPanel } from '../components/reading.tsx'
 import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { get } from '../lib/api.ts'
 import { formatTime, kindLabels, pathArg, roleLabel, statusLabels } from '../lib/format.ts'
@@ -81,6 +82,7 @@ function TrackPage() {
               </table>
             </section>
           )}
+          <CirculationPanel documentId={doc.id} onChange={() => get(`/documents/${id}`).then(setDoc, setError)} />
           <section class="card">
             <h2>流转日志</h2>
             <RoutingLog log={doc.log} />
