@@ -154,6 +154,13 @@ export interface TenantCommands {
   cancelInstance(instanceId: string, reason?: string): Promise<void>
   /** Whether a user task of the unit is still open in the engine. */
   taskExists(taskId: string): Promise<boolean>
+  /**
+   * 加签 before the handler: the task goes to `signer` and, when they sign (returnToHandler), back
+   * to the person it was with (`handler` when it was offered to a role). It cannot be completed meanwhile.
+   */
+  addSignerBefore(taskId: string, handler: string, signer: string): Promise<void>
+  /** The signer added before the handler has signed: the task returns to the handler. */
+  returnToHandler(taskId: string): Promise<void>
 }
 
 export interface WorkflowEngine {

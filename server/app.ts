@@ -43,6 +43,7 @@ import auditRoutes from './routes/audit.ts'
 import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
 import delegationRoutes from './routes/delegation.ts'
+import jiaqianRoutes from './routes/jiaqian.ts'
 import { ApiKeys } from './services/api-keys.ts'
 
 export interface AppDeps {
@@ -145,5 +146,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(formRoutes, services)
   await app.register(phraseRoutes, services)
   await app.register(delegationRoutes, services)
+  await app.register(jiaqianRoutes, services)
   return { app, services }
 }
