@@ -164,6 +164,13 @@ export interface TenantCommands {
   getIncident(incidentId: string): Promise<StepFailure | null>
   /** Gives the failed step of an incident one more try; the incident closes when it is taken up. */
   retryIncident(incidentId: string): Promise<void>
+  /**
+   * 加签 before the handler: the task goes to `signer` and, when they sign (returnToHandler), back
+   * to the person it was with (`handler` when it was offered to a role). It cannot be completed meanwhile.
+   */
+  addSignerBefore(taskId: string, handler: string, signer: string): Promise<void>
+  /** The signer added before the handler has signed: the task returns to the handler. */
+  returnToHandler(taskId: string): Promise<void>
 }
 
 /** A failing automated step or engine job (timer, async continuation), or an incident: one whose tries ran out. */

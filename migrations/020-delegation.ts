@@ -3,6 +3,8 @@
 // inbox rows gives a task assigned to the delegator to the delegate when the engine's inbox
 // listener writes it (inside the engine's transaction), and a trigger on the routing log records
 // what the delegate did on such a task as "X 代 Y", with the delegator to find it by.
+// 加签: the signers a handler added to their step (before or after themselves), for the log and
+// the tracking diagram.
 import type { Knex } from 'knex'
 
 export const functions = String.raw`
@@ -100,6 +102,26 @@ export async function up(knex: Knex): Promise<void> {
     t.text('on_behalf_of')
     t.index(['on_behalf_of'])
   })
+  await knex.schema.createTable('added_signers', (t) => {
+    t.bigIncrements('id')
+    t.uuid('document_id').notNullable().references('documents.id')
+    t.text('unit_id').notNullable().references('units.id')
+    /** The task the signer was added to, and its step. */
+    t.text('task_key').notNullable()
+    t.text('step').notNullable()
+    t.text('step_name').notNullable()
+    /** before: signs first, then the task returns to the handler; after: signs after the handler and sends the step on. */
+    t.text('mode').notNullable()
+    t.text('added_by').notNullable().references('users.id')
+    t.text('signer_id').notNullable().references('users.id')
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
+    t.timestamp('signed_at', { useTz: true })
+    t.index(['document_id'])
+  })
+  await knex.schema.alterTable('tasks', (t) => {
+    /** While a signer added before the handler has not signed: the handler the task returns to. */
+    t.text('signer_of')
+  })
   await knex.raw(functions)
   await knex.raw(`
     create trigger gongwen_delegate_task before insert or update of assignee on tasks
@@ -113,6 +135,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop trigger if exists gongwen_delegate_log on routing_log; drop trigger if exists gongwen_delegate_task on tasks')
   await knex.raw('drop function if exists gongwen_delegate_log(); drop function if exists gongwen_delegate_task()')
   await knex.schema.alterTable('routing_log', (t) => t.dropColumn('on_behalf_of'))
-  await knex.schema.alterTable('tasks', (t) => t.dropColumn('delegated_from'))
+  await knex.schema.alterTable('tasks', (t) => t.dropColumns('delegated_from', 'signer_of'))
+  await knex.schema.dropTable('added_signers')
   await knex.schema.dropTable('delegations')
 }

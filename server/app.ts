@@ -45,6 +45,7 @@ import deadLetterRoutes from './routes/dead-letters.ts'
 import apiKeyRoutes from './routes/api-keys.ts'
 import delegationRoutes from './routes/delegation.ts'
 import refusalRoutes from './routes/refusal.ts'
+import jiaqianRoutes from './routes/jiaqian.ts'
 import { ApiKeys } from './services/api-keys.ts'
 import orgTreeRoutes from './routes/org-tree.ts'
 import recipientRoutes from './routes/recipients.ts'
@@ -160,5 +161,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   await app.register(delegationRoutes, services)
   await app.register(operationsRoutes, services)
   await app.register(supervisionRoutes, services)
+  await app.register(jiaqianRoutes, services)
   return { app, services }
 }

@@ -84,6 +84,8 @@ export class TaskCompletion {
         throw fail('TASK_CLOSED')
       }
       if (!canAct(p, task)) throw fail('FORBIDDEN', '该待办不属于您')
+      // 加签 before the handler: the added signer signs (jiaqian.ts), the handler then completes.
+      if (task.signer_of) throw fail('TASK_CLOSED', '此待办为加签签署，请签署意见后交回原办理人')
       const model = await this.models.byKey(task.process_definition_key)
       const step = model?.userTasks.get(task.element_id)
       if (!step || !step.formKey) throw fail('INTERNAL', `流程模型中找不到步骤 ${task.element_id}`)

@@ -9,6 +9,8 @@ export interface DiagramData {
   xml: string
   current: string[]
   done: string[]
+  /** Signers added (加签) at a step: shown as a note under the step. */
+  signers?: Array<{ step: string; mode: string; signerName: string; state: string }>
 }
 
 export function Diagram({ data }: { data: DiagramData }) {
@@ -29,6 +31,7 @@ export function Diagram({ data }: { data: DiagramData }) {
       const mark = (ids: string[], marker: string) => ids.filter((id) => registry.get(id)).forEach((id) => canvas.addMarker(id, marker))
       mark(data.done, 'gw-done')
       mark(data.current, 'gw-current')
+      addSignerNotes(viewer.get<any>('overlays'), registry, data.signers ?? [])
       focus(canvas, current())
       host.current?.setAttribute('data-ready', 'true')
     }, (err: Error) => setProblem(`流程图无法显示：${err.message}`))
@@ -45,10 +48,35 @@ export function Diagram({ data }: { data: DiagramData }) {
       <div class="legend">
         <span><i class="swatch done" />已办</span>
         <span><i class="swatch current" />当前步骤</span>
+        {data.signers?.length ? <span class="gw-signers-legend">黄色标注为加签人</span> : null}
         <span class="muted">拖动可平移，滚轮或双指可缩放</span>
       </div>
     </div>
   )
+}
+
+const signerModes: Record<string, string> = { before: '前加签', after: '后加签' }
+const signerStates: Record<string, string> = { signed: '已签', open: '待签', canceled: '已撤销' }
+
+/** 加签 under each step: who was added, before or after the handler, and whether they have signed. */
+function addSignerNotes(overlays: any, registry: any, signers: NonNullable<DiagramData['signers']>) {
+  const byStep = new Map<string, typeof signers>()
+  for (const s of signers) byStep.set(s.step, [...(byStep.get(s.step) ?? []), s])
+  for (const [step, list] of byStep) {
+    const element = registry.get(step)
+    if (!element) continue
+    const note = document.createElement('div')
+    note.className = 'gw-signers'
+    note.setAttribute('data-step', step)
+    note.style.cssText = 'font-size:11px;line-height:1.3;background:#fff8e1;border:1px solid #f0c36d;border-radius:3px;padding:1px 4px;white-space:nowrap'
+    for (const s of list) {
+      const line = document.createElement('div')
+      line.className = `gw-signer gw-signer-${s.state}`
+      line.textContent = `加签：${s.signerName}（${signerModes[s.mode] ?? s.mode}，${signerStates[s.state] ?? s.state}）`
+      note.appendChild(line)
+    }
+    overlays.add(step, 'gw-signers', { position: { top: element.height + 2, left: 0 }, html: note })
+  }
 }
 
 /**

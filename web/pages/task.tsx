@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { RefusalNote } from '../components/refusal.tsx'
 import { ActionPanel } from '../components/action-panel.tsx'
+import { AddSignerPanel } from '../components/add-signer-panel.tsx'
 import { FieldList, type Schema, useDirectory } from '../components/fields.tsx'
 import { Files } from '../components/files.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
@@ -19,6 +20,8 @@ function TaskPage() {
   const [error, setError] = useState<unknown>(null)
   const [notice, setNotice] = useState<string | null>(null)
   const [printing, setPrinting] = useState(false)
+  // A signer added before the handler (加签) only signs: the 办理 panel is not theirs to use.
+  const [signing, setSigning] = useState(false)
 
   const load = async () => {
     try {
@@ -97,7 +100,8 @@ function TaskPage() {
           </section>
         </div>
         <aside class="task-side">
-          <ActionPanel task={task} edits={edits} error={error} onError={setError} onDone={done} />
+          {!signing && <ActionPanel task={task} edits={edits} error={error} onError={setError} onDone={done} />}
+          {open && <AddSignerPanel taskKey={task.taskKey} onSigning={setSigning} onDone={done} />}
         </aside>
       </div>
     </Shell>

@@ -23,7 +23,8 @@ function TrackPage() {
   const reload = () => get(`/documents/${id}`).then(setDoc, setError)
   useEffect(() => {
     get(`/documents/${id}`).then(setDoc, setError)
-    get(`/documents/${id}/diagram`).then(setDiagram, setError)
+    // The signers added (加签) are marked on the diagram; without them the diagram still shows.
+    Promise.all([get(`/documents/${id}/diagram`), get(`/documents/${id}/signers`).catch(() => [])]).then(([d, signers]) => setDiagram({ ...d, signers }), setError)
   }, [id])
 
   if (!doc) return <Shell>{error ? <Problem error={error} /> : <p class="muted">正在加载……</p>}</Shell>

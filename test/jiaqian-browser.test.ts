@@ -1,0 +1,52 @@
+// 加签 in a real browser: the handler adds a signer before herself on the task page, the signer
+// signs (and is offered no 办理 panel), and the tracking diagram marks the added signer at the step.
+import t from 'tap'
+import { Api, startFawen, startStack, taskFor } from './helpers/stack.ts'
+import { act } from './helpers/flows.ts'
+import { startBrowser } from './helpers/browser.ts'
+
+const stack = await startStack()
+t.teardown(() => stack.close())
+const api = new Api(stack)
+const ui = await startBrowser(stack)
+t.teardown(() => ui.close())
+
+t.test('前加签 on the task page, signed by the added signer, shown on the tracking diagram', async (t) => {
+  const id = await startFawen(api)
+  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
+  const task = await taskFor(api, 'lina', id, 'shenhe')
+
+  // the handler adds 赵磊 before herself
+  const ln = await ui.as('lina')
+  await ln.goto(`/app/task/${task.taskKey}`)
+  await ln.click('button.add-signer-open')
+  const form = ln.locator('form[aria-label="加签"]')
+  await form.locator('input[name=addSignerMode][value=before]').check()
+  await form.locator('select[name=addSigner]').selectOption('zhaolei')
+  await form.locator('button[type=submit]').click()
+  await ln.locator('.alert.ok').filter({ hasText: /已加签/ }).waitFor()
+
+  // the signer sees the task with a 签署 form only
+  await taskFor(api, 'zhaolei', id, 'shenhe')
+  const zl = await ui.as('zhaolei')
+  await zl.goto('/app/inbox')
+  await zl.click(`tr[data-task="${task.taskKey}"] .title-cell a`)
+  const sign = zl.locator('form[aria-label="加签签署"]')
+  await sign.waitFor()
+  t.equal(await zl.locator('form[aria-label="办理"]').count(), 0, 'no 办理 panel for the added signer')
+  await sign.locator('textarea[name=signOpinion]').fill('同意，建议压缩篇幅')
+  await sign.locator('button[type=submit]').click()
+  await zl.locator('.alert.ok').filter({ hasText: /已签署/ }).waitFor()
+  await taskFor(api, 'lina', id, 'shenhe')
+
+  // the tracking diagram marks the added signer at 科室审核, and the log has the step
+  const zw = await ui.as('zhangwei')
+  await zw.goto(`/app/track/${id}`)
+  await zw.locator('.diagram[data-ready=true]').waitFor()
+  const note = zw.locator('.gw-signers[data-step=shenhe]')
+  await note.waitFor()
+  t.match(await note.textContent(), /加签：赵磊（前加签，已签）/)
+  t.match(await zw.locator('.log').textContent(), /加签签署[\s\S]*同意，建议压缩篇幅/)
+  await ui.screenshot(zw, 'jiaqian-track')
+  t.same(ui.errors, [], 'no script errors')
+})
