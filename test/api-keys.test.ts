@@ -65,6 +65,8 @@ const expected: Record<string, string[] | typeof any | typeof open> = {
   'GET /departments': ['documents:start', 'documents:read'],
   'GET /units': ['documents:start', 'documents:read'],
   'GET /statistics': ['statistics:read'],
+  'GET /operations/statistics': ['statistics:read'],
+  'GET /operations/statistics.csv': ['statistics:read'],
   'GET /notifications': ['events:receive'],
   'POST /notifications/{id}/read': ['events:receive'],
 }

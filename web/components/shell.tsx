@@ -31,6 +31,7 @@ export function Shell({ children, active }: { children: ComponentChildren; activ
           {me?.roles.includes('unit_admin') && link('/app/modeler', '流程设计', 'modeler')}
           {me?.roles.includes('unit_admin') && link('/app/admin', '单位管理', 'admin')}
           {me?.roles.includes('platform_admin') && link('/app/platform', '组织机构', 'platform')}
+          {(me?.roles.includes('office_head') || me?.roles.includes('unit_admin')) && link('/app/operations', '运行监控', 'operations')}
         </nav>
         <a class={`who${active === 'account' ? ' active' : ''}`} href="/app/account" title={`${me?.unitId ?? ''}：修改密码`}>{me?.name}</a>
         <button type="button" class="link light" onClick={logout}>退出</button>
