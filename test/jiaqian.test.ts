@@ -12,14 +12,14 @@ const knex = () => stack.server!.knex
 
 const shenheOf = async (handler = 'lina') => {
   const id = await startFawen(api)
-  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: handler })
-  return { id, task: await taskFor(api, handler, id, 'shenhe') }
+  const nigaoKey = await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: handler })
+  return { id, nigaoKey, task: await taskFor(api, handler, id, 'shenhe') }
 }
 const log = async (id: string) =>
   (await documentAs(api, 'zhangwei', id)).log.map((e: { stepName: string; actorName: string; route: string; opinion: string }) => [e.stepName, e.actorName, e.route, e.opinion])
 
 t.test('前加签: the added signer signs first, then the task returns to the handler, who sends it on', async (t) => {
-  const { id, task } = await shenheOf()
+  const { id, task, nigaoKey } = await shenheOf()
   t.same((await api.as('lina').get(`/tasks/${task.taskKey}/signers`)).body.modes, ['before', 'after'], 'the step allows both')
 
   const added = await api.as('lina').post(`/tasks/${task.taskKey}/signers`, { signer: 'zhaolei', mode: 'before' })
@@ -40,6 +40,7 @@ t.test('前加签: the added signer signs first, then the task returns to the ha
   await taskFor(api, 'lina', id, 'shenhe')
   t.notOk((await inbox(api, 'zhaolei')).some((x) => x.documentId === id), 'gone from the signer’s inbox')
   t.equal((await api.as('zhaolei').post(`/tasks/${task.taskKey}/sign`, { opinion: '再签' })).status, 403, 'signed once')
+  t.equal((await api.as('zhangwei').post(`/tasks/${nigaoKey}/withdraw`, {})).status, 409, 'the step was acted on: the drafter can no longer withdraw')
 
   await act(api, 'lina', id, 'shenhe', { route: '送签发', opinion: '同意' })
   await taskFor(api, 'wangqiang', id, 'qianfa')

@@ -1,5 +1,6 @@
 // 加签: add a signer before or after oneself at a step that allows it; the added signer signs; the signers added on a document.
 import type { FastifyPluginAsync } from 'fastify'
+import type { Logger } from 'pino'
 import type { Services } from '../app.ts'
 import { errorResponses, taskKeyParams } from '../schemas.ts'
 import { Jiaqian, addSignerModes, type AddSignerMode } from '../services/jiaqian.ts'
@@ -7,7 +8,7 @@ import { Jiaqian, addSignerModes, type AddSignerMode } from '../services/jiaqian
 const opinion = { type: 'string', maxLength: 2000 }
 
 const routes: FastifyPluginAsync<Services> = async (app, { knex, engine, models, documents }) => {
-  const jiaqian = new Jiaqian(knex, engine, models, app.log as any)
+  const jiaqian = new Jiaqian(knex, engine, models, app.log as unknown as Logger)
 
   app.get<{ Params: { key: string } }>('/tasks/:key/signers', {
     schema: {

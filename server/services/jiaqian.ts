@@ -72,6 +72,7 @@ export class Jiaqian {
       await this.takeBack(taskKey, dedupKey, signer.id, input.mode, err)
       throw engineFailure(err)
     }
+    await this.acted(taskKey)
     return { taskKey, documentId: task.document_id, signer: signer.id, mode: input.mode }
   }
 
@@ -98,6 +99,7 @@ export class Jiaqian {
       }
       throw engineFailure(err)
     }
+    await this.acted(taskKey)
     return { taskKey, documentId: task.document_id, returnedTo: task.signer_of }
   }
 
@@ -115,6 +117,14 @@ export class Jiaqian {
         this.knex.raw(`case when a.signed_at is not null or (a.mode = 'after' and t.state = 'completed' and t.completed_by = a.signer_id) then 'signed'
                             when t.state in ('open', 'completing', 'moving') then 'open' else 'canceled' end as state`),
       )
+  }
+
+  /**
+   * The engine's assignment (to the signer, or back) cleared the opened mark; the step was acted
+   * on, so the sender of the previous step can no longer withdraw it (撤回).
+   */
+  private async acted(taskKey: string) {
+    await this.knex('tasks').where({ task_key: taskKey }).whereNull('opened_at').update({ opened_at: this.knex.fn.now() })
   }
 
   private async modes(task: Task): Promise<AddSignerMode[]> {
