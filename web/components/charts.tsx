@@ -20,17 +20,28 @@ interface ChartProps {
   name?: string
 }
 
-const W = 560
-const H = 240
-const PAD = { top: 16, right: 12, bottom: 48, left: 48 }
+const W = 440
+const H = 230
+const PAD = { top: 20, right: 12, bottom: 40, left: 52 }
 const plotW = W - PAD.left - PAD.right
 const plotH = H - PAD.top - PAD.bottom
 
 const plain = (v: number) => String(v)
 
 function scale(points: Point[], max?: number) {
-  const top = max ?? Math.max(1, ...points.map((p) => p.value ?? 0))
-  return { top, y: (v: number) => PAD.top + plotH - (v / top) * plotH }
+  let top: number
+  let ticks: number[]
+  if (max !== undefined) {
+    top = max
+    ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top)
+  } else {
+    // Counts: whole-number ticks, at most five of them.
+    const highest = Math.max(1, ...points.map((p) => p.value ?? 0))
+    const step = Math.max(1, Math.ceil(highest / 4))
+    top = step * Math.ceil(highest / step)
+    ticks = Array.from({ length: top / step + 1 }, (_, i) => i * step)
+  }
+  return { top, ticks, y: (v: number) => PAD.top + plotH - (v / top) * plotH }
 }
 
 function describe(points: Point[], measure: string, format: (v: number) => string) {
@@ -38,25 +49,31 @@ function describe(points: Point[], measure: string, format: (v: number) => strin
 }
 
 /** Horizontal grid lines with their values on the left axis. */
-function Grid({ top, y, format }: { top: number; y: (v: number) => number; format: (v: number) => string }) {
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top)
+function Grid({ ticks, y, format }: { ticks: number[]; y: (v: number) => number; format: (v: number) => string }) {
   return (
     <g class="grid" aria-hidden="true">
       {ticks.map((t) => (
         <g key={t}>
           <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
-          <text x={PAD.left - 6} y={y(t) + 4} text-anchor="end">{format(Number.isInteger(t) ? t : Math.round(t * 100) / 100)}</text>
+          <text x={PAD.left - 6} y={y(t) + 4} text-anchor="end">{format(t)}</text>
         </g>
       ))}
     </g>
   )
 }
 
+/** What fits under a bar: a month as 1月 when there are many, a long name cut (the tooltip has it whole). */
+function short(label: string, count: number): string {
+  const month = /^\d{4}-(\d{2})$/.exec(label)
+  if (month) return count > 6 ? `${Number(month[1])}月` : label
+  return label.length > 6 ? `${label.slice(0, 5)}…` : label
+}
+
 function Labels({ points, x }: { points: Point[]; x: (i: number) => number }) {
   return (
     <g class="axis-labels" aria-hidden="true">
       {points.map((p, i) => (
-        <text key={p.label} x={x(i)} y={H - PAD.bottom + 16} text-anchor="middle">{p.label.length > 8 ? `${p.label.slice(0, 7)}…` : p.label}</text>
+        <text key={p.label} x={x(i)} y={H - PAD.bottom + 20} text-anchor="middle">{short(p.label, points.length)}</text>
       ))}
     </g>
   )
@@ -64,7 +81,7 @@ function Labels({ points, x }: { points: Point[]; x: (i: number) => number }) {
 
 export function BarChart({ title, points, format = plain, max, measure, name }: ChartProps) {
   const id = useId()
-  const { top, y } = scale(points, max)
+  const { ticks, y } = scale(points, max)
   const step = plotW / Math.max(points.length, 1)
   const barW = Math.min(48, step * 0.6)
   const x = (i: number) => PAD.left + step * i + step / 2
@@ -73,7 +90,7 @@ export function BarChart({ title, points, format = plain, max, measure, name }: 
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`}>
         <title id={`${id}-t`}>{title}</title>
         <desc id={`${id}-d`}>{describe(points, measure, format)}</desc>
-        <Grid top={top} y={y} format={format} />
+        <Grid ticks={ticks} y={y} format={format} />
         {points.map((p, i) => (
           <rect
             key={p.label} class="bar" x={x(i) - barW / 2} y={y(p.value ?? 0)} width={barW} height={Math.max(0, y(0) - y(p.value ?? 0))}
@@ -94,7 +111,7 @@ export function BarChart({ title, points, format = plain, max, measure, name }: 
 
 export function LineChart({ title, points, format = plain, max, measure, name }: ChartProps) {
   const id = useId()
-  const { top, y } = scale(points, max)
+  const { ticks, y } = scale(points, max)
   const step = plotW / Math.max(points.length, 1)
   const x = (i: number) => PAD.left + step * i + step / 2
   // Runs of consecutive values: a month without a value breaks the line.
@@ -112,7 +129,7 @@ export function LineChart({ title, points, format = plain, max, measure, name }:
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`}>
         <title id={`${id}-t`}>{title}</title>
         <desc id={`${id}-d`}>{describe(points, measure, format)}</desc>
-        <Grid top={top} y={y} format={format} />
+        <Grid ticks={ticks} y={y} format={format} />
         {runs.map((r) => <polyline key={r} class="line" points={r} />)}
         {points.map((p, i) => p.value === null ? null : (
           <circle key={p.label} class="dot" cx={x(i)} cy={y(p.value)} r={4} data-label={p.label} data-value={p.value}>

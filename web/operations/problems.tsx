@@ -96,7 +96,7 @@ export function ProblemsPanel() {
           <h3>自动步骤失败（{data.failing.length}）</h3>
           {data.failing.length === 0 ? <p class="muted">没有正在重试的自动步骤。</p> : (
             <table class="list compact" data-list="failing">
-              <thead><tr><th>公文</th><th>步骤</th><th>错误</th><th>剩余重试</th></tr></thead>
+              <thead><tr><th>公文</th><th>步骤</th><th>错误</th><th>剩余重试</th><th /></tr></thead>
               <tbody>
                 {data.failing.map((f) => (
                   <tr key={f.id} data-id={f.id}>
@@ -104,6 +104,9 @@ export function ProblemsPanel() {
                     <td data-label="步骤"><span class="tag step">{f.stepName || '—'}</span></td>
                     <td data-label="错误"><small>{f.message ?? '—'}</small></td>
                     <td data-label="剩余重试">{f.retries ?? '—'} 次（系统自动重试）</td>
+                    <td class="row-actions">
+                      {f.document && <button type="button" class="small" onClick={() => cancel(`/operations/documents/${f.document!.id}/cancel`, f.document!.title)}>取消</button>}
+                    </td>
                   </tr>
                 ))}
               </tbody>
