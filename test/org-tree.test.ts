@@ -112,6 +112,7 @@ t.test('a renamed unit keeps its id; a deactivated one keeps its history but sta
   t.equal((await api.as('zhangwei').get('/units')).body.find((u: { id: string }) => u.id === 'liunan-gov').name, '柳州市柳南区人民政府')
   t.equal((await api.call('PATCH', '/platform/units/liunan-gov', { as: 'platform', body: { creditCode: code(1) } })).status, 400, 'not to a code another unit holds')
 
+  const inFlight = await toGaizhang({ mainRecipients: ['liubei-gov', 'liuzhou-edu'] })
   const off = await platform.post('/platform/units/liubei-gov/deactivate')
   t.equal(off.status, 200)
   t.equal(off.body.active, false)
@@ -126,18 +127,21 @@ t.test('a renamed unit keeps its id; a deactivated one keeps its history but sta
   t.same((await api.as('zhangwei').post('/recipients/resolve', { groups: ['liuzhou-gov:county'] })).body.unitIds, ['liunan-gov'], 'groups leave it out')
   t.equal((await api.as('zhangwei').get('/units')).body.find((u: { id: string }) => u.id === 'liubei-gov').active, false)
   t.equal((await platform.post('/platform/units/liuzhou-gov/deactivate')).status, 409, 'a unit with active units under it stays')
+  const doc = await distribute(inFlight)
+  t.same(doc.deliveries.map((d: { unitId: string }) => d.unitId), ['liuzhou-edu'], 'a 分发 chosen before the deactivation skips it')
+  t.ok(doc.log.some((e: { opinion: string | null }) => e.opinion === '柳北区人民政府已停用，不再向其分发'), 'and the routing log says so')
 })
 
 t.test('a merged unit sends on to its successor what was chosen for it before the merge', async (t) => {
   t.equal((await platform.post('/platform/units', county('yufeng-gov', '鱼峰区人民政府', 3))).status, 201)
-  const inFlight = await toGaizhang({ mainRecipients: ['liunan-gov'] })
+  const inFlight = await toGaizhang({ mainRecipients: ['liunan-gov', 'yufeng-gov'] })
   const merged = await platform.post('/platform/units/liunan-gov/merge', { into: 'yufeng-gov' })
   t.equal(merged.status, 200, JSON.stringify(merged.body))
   t.match(merged.body, { active: false, mergedInto: 'yufeng-gov' })
   t.equal((await platform.post('/platform/units/yufeng-gov/merge', { into: 'yufeng-gov' })).status, 400)
 
   const doc = await distribute(inFlight)
-  t.same(doc.deliveries.map((d: { unitId: string }) => d.unitId), ['yufeng-gov'], 'delivered to the unit it merged into')
+  t.same(doc.deliveries.map((d: { unitId: string }) => d.unitId), ['yufeng-gov'], 'delivered to the unit it merged into, once')
   t.ok(doc.log.some((e: { opinion: string | null }) => e.opinion?.includes('已并入鱼峰区人民政府')), 'the routing log says why')
 
   const named = await api.as('zhangwei').post('/documents', { kind: 'fawen', data: draft({ mainRecipients: ['liunan-gov'] }) })
