@@ -27,6 +27,7 @@ export function Shell({ children, active }: { children: ComponentChildren; activ
         <a class="brand" href="/app/inbox">公文流转</a>
         <nav>
           {link('/app/inbox', '待办', 'inbox')}
+          {link('/app/supervision', '督办', 'supervision')}
           {me?.roles.includes('unit_admin') && link('/app/modeler', '流程设计', 'modeler')}
           {me?.roles.includes('unit_admin') && link('/app/admin', '单位管理', 'admin')}
         </nav>
