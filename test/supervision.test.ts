@@ -67,6 +67,8 @@ t.test('督办: marked by the office, listed with its state, 催办 and 反馈 r
   const sid = marked.body.id as string
   t.equal((await mark('chenjing', { supervisorId: 'zhaolei', dueDate: tomorrow })).status, 409, 'marked twice: 409')
   t.equal((await notes('zhaolei', id, 'supervision')).length, 1, 'the supervisor is told')
+  t.equal((await api.as('zhaolei').get(`/documents/${id}`)).status, 200, 'and may read the document')
+  t.equal((await api.as('zhaolei').post(`/documents/${id}/merge`, { from: [id] })).status, 404, 'read-only: may not merge into it')
 
   // The list: the office, the supervisor and the handler see it; a bystander and another unit do not.
   for (const user of ['chenjing', 'zhaolei', 'lina']) t.equal((await list(user)).find((i) => i.id === sid)?.state, '在办', `${user} sees it 在办`)

@@ -258,7 +258,7 @@ export class Documents {
 
   /**
    * Documents of the caller's unit they may read: people those they created, had a task on,
-   * acted on or were sent for reading (传阅); integrators all of the unit's. Other units' documents never match.
+   * acted on, were sent for reading (传阅) or supervise (督办); integrators all of the unit's. Other units' documents never match.
    */
   readableQuery(p: Principal, alias = 'd', readers = true) {
     const q = this.knex(`documents as ${alias}`).where(`${alias}.unit_id`, p.unitId)
@@ -275,6 +275,10 @@ export class Documents {
         // 传阅: a reader reads it (read-only: reading holds no task). The clause matches nothing when `readers` is false.
         s.select(this.knex.raw('1')).whereRaw(readers ? 'true' : 'false').from('circulation_readers as cr').join('circulations as c', 'c.id', 'cr.circulation_id')
           .whereRaw(`c.document_id = ${alias}.id`).andWhere('cr.user_id', p.userId),
+      ).orWhereExists((s) =>
+        // 督办: its supervisor reads it (read-only, like a reader).
+        s.select(this.knex.raw('1')).whereRaw(readers ? 'true' : 'false').from('supervisions as sv')
+          .whereRaw(`sv.document_id = ${alias}.id`).andWhere('sv.supervisor_id', p.userId),
       ),
     )
   }

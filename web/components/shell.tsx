@@ -28,6 +28,7 @@ export function Shell({ children, active }: { children: ComponentChildren; activ
         <nav>
           {link('/app/inbox', '待办', 'inbox')}
           {link('/app/delegation', '委托', 'delegation')}
+          {link('/app/supervision', '督办', 'supervision')}
           {me?.roles.includes('unit_admin') && link('/app/modeler', '流程设计', 'modeler')}
           {me?.roles.includes('unit_admin') && link('/app/admin', '单位管理', 'admin')}
           {me?.roles.includes('platform_admin') && link('/app/platform', '组织机构', 'platform')}

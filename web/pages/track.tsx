@@ -8,6 +8,7 @@ import { Files, SealAlert } from '../components/files.tsx'
 import { RefusalNote, ReceiptCell } from '../components/refusal.tsx'
 import { RoutingLog } from '../components/routing-log.tsx'
 import { CirculationPanel } from '../components/reading.tsx'
+import { SupervisionMark } from '../components/supervision-mark.tsx'
 import { Problem, Shell, Urgency, mount } from '../components/shell.tsx'
 import { get } from '../lib/api.ts'
 import { formatTime, kindLabels, pathArg, roleLabel, statusLabels } from '../lib/format.ts'
@@ -84,6 +85,7 @@ function TrackPage() {
             </section>
           )}
           <CirculationPanel documentId={doc.id} onChange={() => get(`/documents/${id}`).then(setDoc, setError)} />
+          <SupervisionMark documentId={doc.id} finished={['completed', 'canceled'].includes(doc.status)} />
           <section class="card">
             <h2>流转日志</h2>
             <RoutingLog log={doc.log} />
