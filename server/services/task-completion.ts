@@ -12,7 +12,7 @@ import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { assertFieldsUnfrozen } from './frozen.ts'
-import type { Principal } from './principal.ts'
+import { recordedChannel, type Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { backoffMs, defaultRetryPolicy, SlotRunner, withTimeout, type RetryPolicy } from './recovery.ts'
 import { canAct } from './tasks.ts'
@@ -109,7 +109,7 @@ export class TaskCompletion {
           next_handler: nextHandler,
           opinion: input.opinion ?? null,
           form_data: JSON.stringify(input.data ?? {}),
-          channel: p.channel,
+          channel: recordedChannel(p),
           idempotency_key: idempotencyKey,
           engine_variables: JSON.stringify(variables),
           blank_signature: blankSignature,

@@ -13,7 +13,7 @@ export const roleLabels: Record<string, string> = {
   office_head: '办公室负责人', unit_admin: '单位管理员',
 }
 
-export const channelLabels: Record<string, string> = { web: '网页', api: '接口', system: '系统', engine: '流程引擎' }
+export const channelLabels: Record<string, string> = { web: '网页', mobile: '移动端', api: '接口', system: '系统', engine: '流程引擎' }
 
 /** The kinds of documents a person may start, by the role that starts each, and the 笺 they fill. */
 export const startable = [
