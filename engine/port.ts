@@ -68,6 +68,8 @@ export interface RouteTarget {
   targetType: 'userTask' | 'serviceTask' | 'endEvent' | 'other'
   /** Role the next step is offered to; a next handler may only be chosen when there is one. */
   targetRole: string | null
+  /** The topic of the automated step the route leads to (e.g. document.seal), if it leads to one. */
+  targetTopic?: string | null
 }
 
 /** What the inbox needs to know about one user task of a model. */

@@ -193,3 +193,29 @@ t.test('every opinion records its true channel: 网页, 移动端 or 接口, and
   t.match(jian, /<span class="channel">移动端<\/span>/)
   t.match(jian, /<span class="channel">网页<\/span>/)
 })
+
+t.test('用印 refuses a document with no 正文, and nothing changes', async (t) => {
+  const id = await startFawen(api, 'zhangwei', draft({ title: '关于无正文用印的通知' }))
+  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
+  await act(api, 'lina', id, 'shenhe', { route: '送签发', nextHandler: 'wangqiang' })
+  await act(api, 'wangqiang', id, 'qianfa', { route: '签发' })
+  const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  const before = await documentAs(api, 'chenjing', id)
+  const refused = await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })
+  refusedNaming(t, refused, 409, '正文')
+  t.match(refused.body.message, /正文/)
+  const after = await documentAs(api, 'chenjing', id)
+  t.same([after.sealedAt ?? null, after.log.length, after.status], [before.sealedAt ?? null, before.log.length, 'running'], 'not sealed, nothing logged')
+  t.ok((await inbox(api, 'chenjing')).some((x) => x.taskKey === gaizhang.taskKey), 'the 盖章 task is still open')
+
+  const main = Buffer.from('%PDF-1.4\n% 版式正文\n%%EOF\n')
+  t.equal((await api.upload('chenjing', `/documents/${id}/files`, { bytes: main, name: '正文.pdf', type: 'application/pdf' }, { kind: '正文' })).status, 201)
+  t.equal((await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })).status, 200, 'with its 正文 it is sealed')
+  const sealed = await waitFor('sealed', async () => {
+    const d = await documentAs(api, 'chenjing', id)
+    return d.log.some((e: { stepName: string }) => e.stepName === '用印登记') && d
+  })
+  const entry = sealed.log.find((e: { stepName: string }) => e.stepName === '用印登记')
+  t.match(entry.opinion, new RegExp(sha(main).slice(0, 12)), 'the seal names the 正文 it covers')
+  t.notMatch(entry.opinion, /无正文/)
+})

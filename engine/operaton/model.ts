@@ -113,6 +113,7 @@ function route(flow: El): RouteTarget {
     targetName: target.name ?? target.id,
     targetType: type,
     targetRole: type === 'userTask' ? firstGroup(target.candidateGroups) : null,
+    targetTopic: type === 'serviceTask' ? target.topic ?? null : null,
   }
 }
 
