@@ -70,6 +70,8 @@ export interface RouteTarget {
   targetRole: string | null
   /** The route needs an opinion, its reason (e.g. 拒收): the flow's `opinionRequired` property. */
   opinionRequired?: boolean
+  /** The topic of the automated step the route leads to (e.g. document.seal), if it leads to one. */
+  targetTopic?: string | null
 }
 
 /** What the inbox needs to know about one user task of a model. */

@@ -10,6 +10,7 @@ import { loadConfig } from '../server/config.ts'
 import { startSystem } from '../server/main.ts'
 import { freeRange } from './helpers/ports.ts'
 import { Api, draft, startStack, taskFor, waitFor, type Stack } from './helpers/stack.ts'
+import { ensureZhengwen } from './helpers/flows.ts'
 
 // Node A with an engine node of its own, not the run's shared one: B starts the second.
 const a = await startStack({ ownEngine: true })
@@ -44,6 +45,7 @@ t.test('a 发文 started on node A is handled on node B and completes, each step
   for (const [api, user, step, body] of steps) {
     // The inbox row is written in the engine's transaction, so either node sees it at once.
     const task = await taskFor(api, user, id, step)
+    if (step === 'gaizhang') await ensureZhengwen(api, user, id)
     const res = await api.as(user).post(`/tasks/${task.taskKey}/complete`, body)
     t.equal(res.status, 200, `${step} completed through ${api === onA ? 'A' : 'B'}`)
   }

@@ -147,6 +147,21 @@ function stepDone(): void {
   stepsDone++
   for (const wake of progress.splice(0)) wake()
 }
+/** Uploads the 正文 that 用印 needs, through any outage (a repeat only adds a version). */
+async function uploadZhengwen(id: string): Promise<void> {
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined
+    const res = await Promise.race([
+      api.upload('hejun', `/documents/${id}/files`, { bytes: Buffer.from(`%PDF-1.4\n% 正文 ${id}\n%%EOF\n`), name: '正文.pdf', type: 'application/pdf' }, { kind: '正文' }).catch(() => null),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 60_000))),
+    ]).finally(() => clearTimeout(timer))
+    if (res?.status === 201) return
+    if (res && res.status !== 503 && res.status < 500) throw new Error(`the 正文 of ${id}: ${res.status} ${JSON.stringify(res.body)}`)
+    if (Date.now() > deadline) throw new Error(`the 正文 of ${id}: no answer through the outage`)
+    await sleep(500)
+  }
+}
+
 /** Resolves once `steps` user steps are done, or after `maxMs` whatever the count. */
 async function afterSteps(steps: number, maxMs: number): Promise<void> {
   const end = Date.now() + maxMs
@@ -175,6 +190,7 @@ async function drive(n: number): Promise<string> {
         await sleep(300)
         continue
       }
+      if (step === 'gaizhang') await uploadZhengwen(id)
       const res = await call('hejun', 'POST', `/tasks/${task.taskKey}/complete`, bodies[step])
       // 202: saved while the engine is away; 409: done already (an answer lost in a crash).
       if (res.status === 200 || res.status === 202 || res.status === 409) break

@@ -2,6 +2,7 @@
 import t from 'tap'
 import pino from 'pino'
 import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { ensureZhengwen } from './helpers/flows.ts'
 
 const stack = await startStack()
 t.teardown(() => stack.close())
@@ -37,6 +38,7 @@ t.test('a 发文 travels 拟稿 → 审核 → 签发 → 编号 → 盖章 → 
   // and 签发 → 编号 (automated) → 盖章 by the registry → 用印登记, 分发, 归档 (automated)
   t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发', opinion: '同意印发' })).status, 200)
   const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  await ensureZhengwen(api, 'chenjing', id)
   t.equal((await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })).status, 200)
   const doc = await waitFor('document completed', async () => {
     const res = await api.as('zhangwei').get(`/documents/${id}`)

@@ -3,6 +3,8 @@
 // handler opened the task, 转笺/合并 carry the sender's files, the true channel of an opinion,
 // and the deploy lint's opinion boxes.
 import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
 import { act, documentAs } from './helpers/flows.ts'
@@ -145,4 +147,75 @@ t.test('转笺 and 合并 of an 电子来文 carry the sender’s 正文 and 附
   const merged = await api.as('fengxue').post(`/documents/${paper.body.id}/merge`, { from: [second.incoming] })
   t.equal(merged.status, 200, JSON.stringify(merged.body))
   t.same(await ownFiles(t, 'fengxue', paper.body.id), second.expected, 'the merged 收文 holds every version of the sender’s files')
+})
+
+t.test('the deploy check refuses a 审核 step whose opinion has no box on its 笺, naming the step', async (t) => {
+  const shipped = readFileSync(join(import.meta.dirname, '..', 'processes', 'fawen.bpmn'), 'utf8')
+  const box = '<camunda:property name="opinion" value="shenhe" />'
+  t.equal(shipped.split(box).length, 2, 'the shipped 科室审核 has its box')
+  const noBox = shipped.replace(box, '')
+  const lint = await api.as('zhouadmin').post('/processes/fawen/lint', { xml: noBox })
+  t.equal(lint.status, 200)
+  t.match(lint.body.problems, [{ field: 'shenhe.opinion', message: /科室审核.*意见栏/ }])
+  const before = (await api.as('zhouadmin').get('/processes')).body
+  const deploy = await api.as('zhouadmin').post('/processes/fawen/deploy', { xml: noBox })
+  t.equal(deploy.status, 400, JSON.stringify(deploy.body))
+  t.ok(deploy.body.details.some((p: { field: string; message: string }) => p.field === 'shenhe.opinion' && p.message.includes('科室审核')), JSON.stringify(deploy.body.details))
+  t.same((await api.as('zhouadmin').get('/processes')).body, before, 'nothing was deployed')
+  t.same((await api.as('zhouadmin').post('/processes/fawen/lint', { xml: shipped })).body.problems, [], 'the shipped model passes')
+})
+
+t.test('every opinion records its true channel: 网页, 移动端 or 接口, and the 笺 prints it', async (t) => {
+  const key = 'demo-key-liuzhou-gov'
+  const started = await api.call('POST', '/documents', { apiKey: key, body: { kind: 'fawen', data: draft({ title: '关于意见渠道的通知' }) } })
+  t.equal(started.status, 201, JSON.stringify(started.body))
+  const id = started.body.id
+  const nigao = await waitFor('the key’s 拟稿', async () => (await api.call('GET', '/tasks', { apiKey: key })).body.items.find((x: { documentId: string }) => x.documentId === id))
+  const claimWeb = await api.call('POST', `/tasks/${nigao.taskKey}/complete`, { apiKey: key, body: { route: '送审核', nextHandler: 'lina' }, headers: { 'x-gongwen-channel': 'web' } })
+  refusedNaming(t, claimWeb, 400, 'X-Gongwen-Channel')
+  t.equal((await api.call('POST', `/tasks/${nigao.taskKey}/complete`, { apiKey: key, body: { route: '送审核', nextHandler: 'lina', opinion: '接口送审' } })).status, 200)
+
+  const shenhe = await taskFor(api, 'lina', id, 'shenhe')
+  const claimApi = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', nextHandler: 'wangqiang', opinion: '同意' }, { 'x-gongwen-channel': 'api' })
+  refusedNaming(t, claimApi, 400, 'X-Gongwen-Channel')
+  const fromPhone = await api.as('lina').post(`/tasks/${shenhe.taskKey}/complete`, { route: '送签发', nextHandler: 'wangqiang', opinion: '手机上审核同意' }, { 'x-gongwen-channel': 'mobile' })
+  t.equal(fromPhone.status, 200, JSON.stringify(fromPhone.body))
+  await act(api, 'wangqiang', id, 'qianfa', { route: '签发', opinion: '网页签发' })
+
+  const log = (await documentAs(api, 'wangqiang', id)).log
+  const channelOf = (opinion: string) => log.find((e: { opinion: string }) => e.opinion === opinion)?.channel
+  t.equal(channelOf('接口送审'), 'api')
+  t.equal(channelOf('手机上审核同意'), 'mobile')
+  t.equal(channelOf('网页签发'), 'web')
+  const jian = String((await api.as('wangqiang').get(`/documents/${id}/jian?print=1`)).body)
+  t.match(jian, /手机上审核同意[\s\S]*?移动端/, 'the 笺 prints 移动端 with the phone’s opinion')
+  t.match(jian, /网页签发[\s\S]*?网页/, 'and 网页 with the browser’s')
+  t.match(jian, /<span class="channel">移动端<\/span>/)
+  t.match(jian, /<span class="channel">网页<\/span>/)
+})
+
+t.test('用印 refuses a document with no 正文, and nothing changes', async (t) => {
+  const id = await startFawen(api, 'zhangwei', draft({ title: '关于无正文用印的通知' }))
+  await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })
+  await act(api, 'lina', id, 'shenhe', { route: '送签发', nextHandler: 'wangqiang' })
+  await act(api, 'wangqiang', id, 'qianfa', { route: '签发' })
+  const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  const before = await documentAs(api, 'chenjing', id)
+  const refused = await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })
+  refusedNaming(t, refused, 409, '正文')
+  t.match(refused.body.message, /正文/)
+  const after = await documentAs(api, 'chenjing', id)
+  t.same([after.sealedAt ?? null, after.log.length, after.status], [before.sealedAt ?? null, before.log.length, 'running'], 'not sealed, nothing logged')
+  t.ok((await inbox(api, 'chenjing')).some((x) => x.taskKey === gaizhang.taskKey), 'the 盖章 task is still open')
+
+  const main = Buffer.from('%PDF-1.4\n% 版式正文\n%%EOF\n')
+  t.equal((await api.upload('chenjing', `/documents/${id}/files`, { bytes: main, name: '正文.pdf', type: 'application/pdf' }, { kind: '正文' })).status, 201)
+  t.equal((await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })).status, 200, 'with its 正文 it is sealed')
+  const sealed = await waitFor('sealed', async () => {
+    const d = await documentAs(api, 'chenjing', id)
+    return d.log.some((e: { stepName: string }) => e.stepName === '用印登记') && d
+  })
+  const entry = sealed.log.find((e: { stepName: string }) => e.stepName === '用印登记')
+  t.match(entry.opinion, new RegExp(sha(main).slice(0, 12)), 'the seal names the 正文 it covers')
+  t.notMatch(entry.opinion, /无正文/)
 })

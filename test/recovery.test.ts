@@ -2,6 +2,7 @@
 // engine, and a task removed by the engine (instance cancelled) leaves the inbox.
 import t from 'tap'
 import { Api, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { ensureZhengwen } from './helpers/flows.ts'
 
 // This file stops and kills its engine node, so it gets one of its own rather than the run's shared one.
 const stack = await startStack({ ownEngine: true })
@@ -16,6 +17,7 @@ async function finish(t: { equal: (...a: any[]) => void; same: (...a: any[]) => 
   const qianfa = await taskFor(api, 'wangqiang', id, 'qianfa')
   t.equal((await api.as('wangqiang').post(`/tasks/${qianfa.taskKey}/complete`, { route: '签发', opinion: '同意' })).status, 200)
   const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  await ensureZhengwen(api, 'chenjing', id)
   t.equal((await api.as('chenjing').post(`/tasks/${gaizhang.taskKey}/complete`, { route: '用印' })).status, 200)
   const doc = await waitFor('completed', async () => {
     const res = await api.as('zhangwei').get(`/documents/${id}`)

@@ -7,7 +7,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
-import { act, documentAs } from './helpers/flows.ts'
+import { act, documentAs, ensureZhengwen } from './helpers/flows.ts'
 import { phone, startBrowser, tablet } from './helpers/browser.ts'
 import webRoutes from '../server/routes/web.ts'
 
@@ -150,6 +150,7 @@ t.test('发文 in the browser: drafted with its 正文, approved with a saved op
 
   // 盖章: the registry applies the seal (用印)
   const gaizhang = await taskFor(api, 'chenjing', id, 'gaizhang')
+  await ensureZhengwen(api, 'chenjing', id)
   const cj = await ui.as('chenjing')
   await openTask(cj, gaizhang.taskKey)
   await cj.check('input[name=route][value="用印"]')

@@ -114,6 +114,7 @@ function route(flow: El): RouteTarget {
     targetType: type,
     targetRole: type === 'userTask' ? firstGroup(target.candidateGroups) : null,
     opinionRequired: (ext(flow, 'camunda:Properties')?.values ?? []).some((p: Record<string, string>) => p.name === 'opinionRequired' && p.value === 'true'),
+    targetTopic: type === 'serviceTask' ? target.topic ?? null : null,
   }
 }
 

@@ -12,6 +12,21 @@ export interface LintProblem {
   message: string
 }
 
+/**
+ * Roles whose steps are 审核, 会签, 批示 and the like: their handler signs an opinion, which must
+ * have a box on the printed 笺. Drafting, 签收/登记 and 盖章 (drafter, registry) take none.
+ */
+const roleLabels: Record<string, string> = { dept_head: '科室负责人', office_reviewer: '办公室审核人', office_head: '办公室主任', leader: '领导' }
+
+/** The first opinion-signing role a step is offered to (plain or per department), if any. */
+function reviewerRole(candidateGroups: string | null): string | null {
+  for (const group of (candidateGroups ?? '').split(',')) {
+    const role = group.trim().split('@')[0]
+    if (role in roleLabels) return role
+  }
+  return null
+}
+
 const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 
 /**
@@ -97,6 +112,10 @@ export function lintModel(model: ProcessModel, forms: Forms, version?: number | 
     const box = task.properties.opinion
     if (box !== undefined && !form.boxes.has(box)) {
       out.push({ ...at, field: 'opinion', message: `用户任务“${task.name}”的意见栏“${box}”在笺“${form.title}”的模板中不存在（可用：${[...form.boxes.keys()].join('、')}）` })
+    }
+    const reviewer = reviewerRole(task.candidateGroups)
+    if (box === undefined && reviewer) {
+      out.push({ ...at, field: 'opinion', message: `用户任务“${task.name}”由“${roleLabels[reviewer]}”办理，要签署意见，但没有在笺“${form.title}”上指定意见栏（opinion），其意见将不会出现在打印的笺上（可用：${[...form.boxes.keys()].join('、')}）` })
     }
     const blank = task.properties.blankSignature
     if (blank !== undefined && blank !== 'unit') out.push({ ...at, field: 'blankSignature', message: `用户任务“${task.name}”的 blankSignature 只能为 unit` })

@@ -54,6 +54,7 @@ export default fp(async function auth(app: FastifyInstance, opts: { secret: stri
     if (typeof apiKey === 'string' && apiKey) {
       req.principal = await opts.org.fromApiKey(apiKey)
       checkScope(req)
+      clientChannel(req)
       return
     }
     if (!req.headers.authorization) throw fail('UNAUTHENTICATED')
@@ -65,6 +66,7 @@ export default fp(async function auth(app: FastifyInstance, opts: { secret: stri
     }
     if (typeof claims.sub !== 'string' || !Number.isInteger(claims.ver)) throw fail('UNAUTHENTICATED', '登录已失效，请重新登录')
     req.principal = await opts.org.principal(claims.sub, 'web', claims.ver)
+    clientChannel(req)
   })
   // A key acts only on documents it started: the route's document, a merge's sources, a task's document.
   app.addHook('preHandler', async (req: FastifyRequest) => {
@@ -94,4 +96,22 @@ function checkScope(req: FastifyRequest) {
   req.log.info({ keyId: key.id, userId: req.principal.userId, route: `${req.method} ${url}`, scopes: key.scopes, missing }, 'api key refused: missing scope')
   if (!missing.length) throw fail('SCOPE_MISSING', `API 密钥不能调用此接口（${req.method} ${url}），请用登录账号操作`)
   throw fail('SCOPE_MISSING', `此 API 密钥没有${missing.map((s) => `“${s}”`).join('或')}权限`)
+}
+
+/**
+ * The channel a caller's actions are recorded with. A key is always 接口; a person's session is
+ * 网页, or 移动端 when its client sends `X-Gongwen-Channel: mobile` (the web app does on a phone).
+ * Neither may claim the other's: a session cannot say api, a key cannot say web or mobile.
+ */
+function clientChannel(req: FastifyRequest) {
+  const header = req.headers['x-gongwen-channel']
+  if (header === undefined) return
+  const value = String(header).trim().toLowerCase()
+  const field = [{ field: 'X-Gongwen-Channel', message: req.principal.channel === 'api' ? 'API 密钥的调用只记录为“接口”（api）' : '登录账号只能是 web（网页）或 mobile（移动端）' }]
+  if (req.principal.channel === 'api') {
+    if (value !== 'api') throw fail('VALIDATION', '请求头 X-Gongwen-Channel 不正确：API 密钥的调用只记录为“接口”', field)
+    return
+  }
+  if (value === 'mobile') req.principal = { ...req.principal, client: 'mobile' }
+  else if (value !== 'web') throw fail('VALIDATION', '请求头 X-Gongwen-Channel 不正确：登录账号只能是 web 或 mobile', field)
 }

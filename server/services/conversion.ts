@@ -10,7 +10,7 @@ import type { Forms } from '../forms/forms.ts'
 import { timeLimitsFor, type Documents } from './documents.ts'
 import { copyFiles } from './files.ts'
 import { frozenError, isFrozen } from './frozen.ts'
-import type { Principal } from './principal.ts'
+import { recordedChannel, type Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 
 export class Conversion {
@@ -88,7 +88,7 @@ export class Conversion {
     await trx('documents').where({ id: source.id }).update({ merged_into: targetId, updated_at: new Date() })
     await trx('routing_log').insert({
       document_id: source.id, unit_id: source.unit_id, dedup_key: `moved:${source.id}:${targetId}`, step: 'zhuanjian', step_name: '转笺/合并',
-      actor_id: p.userId, actor_name: p.name, route: null, opinion: note, channel: p.channel, at: new Date(),
+      actor_id: p.userId, actor_name: p.name, route: null, opinion: note, channel: recordedChannel(p), at: new Date(),
     })
   }
 

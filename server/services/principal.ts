@@ -10,6 +10,14 @@ export interface Principal {
   roles: string[]
   /** web for people, api for integrators; recorded with every action. */
   channel: 'web' | 'api'
+  /** 'mobile' when a person's client says it runs on a phone (X-Gongwen-Channel: mobile); people only. */
+  client?: 'mobile'
   /** The key an integrator called with: what it may do (see api-scopes.ts). */
   apiKey?: { id: string; name: string; scopes: ApiScope[] }
+}
+
+/** The channel an action is recorded (and printed on the 笺) with: 网页, 移动端 or 接口. */
+export function recordedChannel(p: Principal): 'web' | 'mobile' | 'api' {
+  if (p.channel === 'api') return 'api'
+  return p.client === 'mobile' ? 'mobile' : 'web'
 }

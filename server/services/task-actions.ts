@@ -8,7 +8,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { EngineError, type WorkflowEngine } from '../../engine/port.ts'
 import { AppError, fail } from '../errors.ts'
-import type { Principal } from './principal.ts'
+import { recordedChannel, type Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { canAct } from './tasks.ts'
 
@@ -192,7 +192,7 @@ export class TaskActions {
   private async record(trx: Knex.Transaction, task: Task, dedupKey: string, p: Principal, route: string, opinion: string | null) {
     await trx('routing_log').insert({
       document_id: task.document_id, unit_id: task.unit_id, dedup_key: dedupKey, step: task.element_id, step_name: task.step_name,
-      actor_id: p.userId, actor_name: p.name, route, opinion, channel: p.channel, at: new Date(),
+      actor_id: p.userId, actor_name: p.name, route, opinion, channel: recordedChannel(p), at: new Date(),
     })
   }
 }

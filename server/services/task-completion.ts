@@ -12,9 +12,10 @@ import { EngineError, type RouteTarget, type WorkflowEngine } from '../../engine
 import { AppError, fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { roleLabel } from '../labels.ts'
+import { latestVersionOf } from './files.ts'
 import { assertFieldsUnfrozen } from './frozen.ts'
 import { resolveRecipientFields } from '../org-tree/recipients.ts'
-import type { Principal } from './principal.ts'
+import { recordedChannel, type Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { backoffMs, defaultRetryPolicy, SlotRunner, withTimeout, type RetryPolicy } from './recovery.ts'
 import { canAct } from './tasks.ts'
@@ -50,6 +51,9 @@ interface StoredCompletion {
   engine_variables: Record<string, unknown>
   completion_attempts: number
 }
+
+/** The automated step that seals the 正文 (用印登记); see automation.ts. */
+const SEAL_TOPIC = 'document.seal'
 
 /** Completions the retry loop sends at once. */
 const RETRY_CONCURRENCY = 4
@@ -104,6 +108,10 @@ export class TaskCompletion {
       const unit = await trx('units').where({ id: doc.unit_id }).first('allow_blank_signature')
       const { blankSignature } = this.forms.checkOpinion(step.properties, input.opinion, unit.allow_blank_signature)
       const nextHandler = await this.resolveHandler(trx, route, input.nextHandler ?? null, doc)
+      // 用印 seals the 正文: a route into the seal step (whatever its id) needs one uploaded.
+      if (route.targetTopic === SEAL_TOPIC && !(await latestVersionOf(trx, doc.id, '正文'))) {
+        throw fail('CONFLICT', `尚未上传正文，不能${route.name}：请先上传正文（版式文件）再办理`, [{ field: '正文', message: '公文没有正文，不能用印' }])
+      }
       // Gateways and multi-instance steps read the 笺 fields the step declares as outputs.
       const variables: Record<string, unknown> = { route: route.name, nextHandler: nextHandler ?? '' }
       for (const field of step.outputs) variables[field] = merged[field] ?? null
@@ -116,7 +124,7 @@ export class TaskCompletion {
           next_handler: nextHandler,
           opinion: input.opinion ?? null,
           form_data: JSON.stringify(input.data ?? {}),
-          channel: p.channel,
+          channel: recordedChannel(p),
           idempotency_key: idempotencyKey,
           engine_variables: JSON.stringify(variables),
           blank_signature: blankSignature,

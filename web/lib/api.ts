@@ -63,6 +63,8 @@ export async function login(username: string, password: string): Promise<Me> {
 
 async function request<T>(method: string, path: string, body?: unknown, opts: { anonymous?: boolean; headers?: Record<string, string> } = {}): Promise<T> {
   const headers: Record<string, string> = { ...opts.headers }
+  // Opinions and other actions are recorded with their channel: 移动端 from a phone.
+  if (onPhone()) headers['x-gongwen-channel'] = 'mobile'
   const t = token()
   if (t && !opts.anonymous) headers.authorization = `Bearer ${t}`
   let payload: BodyInit | undefined
@@ -137,4 +139,11 @@ export async function preview(versionId: string): Promise<void> {
   const url = URL.createObjectURL(await res.blob())
   if (win) win.location.href = url
   else location.href = url
+}
+
+/** Whether the app runs on a phone: a mobile user agent, or a narrow touch screen. */
+export function onPhone(): boolean {
+  if (typeof navigator === 'undefined') return false
+  if (/Android.*Mobile|iPhone|iPod|Windows Phone|HarmonyOS.*Mobile|MicroMessenger.*Mobile/i.test(navigator.userAgent)) return true
+  return typeof matchMedia === 'function' && matchMedia('(max-width: 640px) and (pointer: coarse)').matches
 }
