@@ -156,6 +156,10 @@ export class TaskQueries {
         docNumber: doc.doc_number,
         data: view ? view.data : doc.data,
         log: await routingLog(this.knex, doc.id),
+        // 拒收/退文 (refusal.ts): a re-sent 来文 names the refused one, with the sender's 更正说明.
+        previousIncomingId: doc.previous_incoming_id ?? null,
+        correctionNote: doc.data?.correctionNote ?? null,
+        previousRefusalReason: doc.data?.previousRefusalReason ?? null,
       },
     }
   }

@@ -65,8 +65,10 @@ export function RefusalNote({ doc }: { doc: any }) {
       {doc.status === 'refused' && <p class="refusal-note">本来文已拒收（已退文），理由：{doc.data?.refusalReason}</p>}
       {doc.previousIncomingId && (
         <p class="resent-note">
-          来文单位更正后重新分发（更正说明：{doc.data?.correctionNote}）。原来文：<a href={`/app/track/${doc.previousIncomingId}`}>已退回的来文</a>
-          {doc.data?.previousRefusalReason && <span class="muted">（退文理由：{doc.data.previousRefusalReason}）</span>}
+          来文单位更正后重新分发（更正说明：{doc.correctionNote ?? doc.data?.correctionNote}）。原来文：<a href={`/app/track/${doc.previousIncomingId}`}>已退回的来文</a>
+          {(doc.previousRefusalReason ?? doc.data?.previousRefusalReason) && (
+            <span class="muted">（退文理由：{doc.previousRefusalReason ?? doc.data?.previousRefusalReason}）</span>
+          )}
         </p>
       )}
     </>
