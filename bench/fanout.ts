@@ -95,7 +95,8 @@ async function direct(stack: Stack, count: number): Promise<number> {
       while (next < count) {
         const unit = unitId(++next)
         const key = randomUUID()
-        const res = await fetch(`${url}/engine-rest/message`, {
+        // The node's url already ends in /engine-rest.
+        const res = await fetch(`${url}/message`, {
           method: 'POST',
           headers: { authorization: `Bearer ${ENGINE_TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     for (const n of SIZES) {
       console.log(`分发 to ${n} units…`)
       const r = await fanOut(stack, api, n)
+      console.log(`  分发 to ${n} units: ${(r.totalMs / 1000).toFixed(2)} s (电子来文 all recorded after ${(r.deliveredMs / 1000).toFixed(2)} s)`)
       console.log(`starting ${n} 分文报批 straight on the engine (POST /message, concurrency ${BASELINE_CONCURRENCY})…`)
       const d = await direct(stack, n)
       lines.push(

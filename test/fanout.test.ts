@@ -141,7 +141,7 @@ t.test('a 分发 to 60 units gives each exactly one 电子来文 and one 签收 
   await startServer()
   const units = await addUnits('甲', UNITS)
   const id = await sendTo(units, '分发测试：六十个单位')
-  await fannedOut(id, UNITS, 90_000)
+  await fannedOut(id, UNITS, 240_000)
   const doc = await waitFor('the 发文 archived', async () => {
     const r = await api.as('zhangwei').get(`/documents/${id}`)
     return r.body.status === 'completed' && r.body
