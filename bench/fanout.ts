@@ -95,7 +95,8 @@ async function direct(stack: Stack, count: number): Promise<number> {
       while (next < count) {
         const unit = unitId(++next)
         const key = randomUUID()
-        const res = await fetch(`${url}/engine-rest/message`, {
+        // The node's url already ends in /engine-rest.
+        const res = await fetch(`${url}/message`, {
           method: 'POST',
           headers: { authorization: `Bearer ${ENGINE_TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({
@@ -127,13 +128,15 @@ async function main(): Promise<void> {
     for (let i = 1; i <= max; i += 8) await Promise.all(Array.from({ length: Math.min(8, max - i + 1) }, (_, k) => models.deployShipped(unitId(i + k), ['fenwen'])))
     console.log(`  deployed in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     // Not measured: warms the engine and the server.
-    console.log(`warm-up: one 分发 to all ${max} units (not measured)…`)
-    const warm = await fanOut(stack, api, max)
+    const warmUnits = Math.min(...SIZES)
+    console.log(`warm-up: one 分发 to ${warmUnits} units (not measured)…`)
+    const warm = await fanOut(stack, api, warmUnits)
     console.log(`  warm-up took ${(warm.totalMs / 1000).toFixed(1)} s`)
     const lines: string[] = []
     for (const n of SIZES) {
       console.log(`分发 to ${n} units…`)
       const r = await fanOut(stack, api, n)
+      console.log(`  分发 to ${n} units: ${(r.totalMs / 1000).toFixed(2)} s (电子来文 all recorded after ${(r.deliveredMs / 1000).toFixed(2)} s)`)
       console.log(`starting ${n} 分文报批 straight on the engine (POST /message, concurrency ${BASELINE_CONCURRENCY})…`)
       const d = await direct(stack, n)
       lines.push(
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
           `(电子来文 all recorded after ${(r.deliveredMs / 1000).toFixed(2)} s)   ` +
           `engine REST alone ${(d / 1000).toFixed(2).padStart(6)} s   ratio (engine alone / 分发) ${(d / r.totalMs).toFixed(2)}`,
       )
+      console.log(lines.at(-1))
     }
     console.log(['', '分发 benchmark — time from 用印 until every 电子来文 and 签收 task is in place', ...lines].join('\n'))
   } finally {

@@ -32,6 +32,8 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -59,9 +61,10 @@ public class MessageStarts {
       HistoryService history,
       IdentityService identity,
       PlatformTransactionManager transactions,
+      DataSource dataSource,
       @Value("${gongwen.starts.threads:4}") int threads,
       @Value("${gongwen.starts.chunk:25}") int chunk) {
-    HttpServlet servlet = new Servlet(runtime, repository, history, identity, new TransactionTemplate(transactions),
+    HttpServlet servlet = new Servlet(runtime, repository, history, identity, new TransactionTemplate(transactions), dataSource,
         Math.max(threads, 1), Math.max(chunk, 1));
     // An exact mapping wins over the REST API's /engine-rest/* mapping.
     ServletRegistrationBean<HttpServlet> registration = new ServletRegistrationBean<>(servlet, "/engine-rest/gongwen/message-starts");
@@ -78,16 +81,18 @@ public class MessageStarts {
     private final HistoryService history;
     private final IdentityService identity;
     private final TransactionTemplate transaction;
+    private final DataSource dataSource;
     private final int chunk;
     private final ExecutorService pool;
 
     Servlet(RuntimeService runtime, RepositoryService repository, HistoryService history, IdentityService identity,
-        TransactionTemplate transaction, int threads, int chunk) {
+        TransactionTemplate transaction, DataSource dataSource, int threads, int chunk) {
       this.runtime = runtime;
       this.repository = repository;
       this.history = history;
       this.identity = identity;
       this.transaction = transaction;
+      this.dataSource = dataSource;
       this.chunk = chunk;
       AtomicInteger n = new AtomicInteger();
       this.pool = Executors.newFixedThreadPool(threads, r -> {
@@ -175,7 +180,8 @@ public class MessageStarts {
       identity.setAuthentication("gongwen-server", List.of(), List.of(tenants));
       try {
         return transaction.execute(status -> {
-          String[] keys = part.stream().map(Start::businessKey).toArray(String[]::new);
+          String[] keys = part.stream().map(Start::businessKey).sorted().toArray(String[]::new);
+          lock(keys);
           // Business keys are unique per tenant here (the incoming document's id): a key seen in
           // any of the chunk's tenants, running or ended, was started before.
           Set<String> existing = new HashSet<>();
@@ -195,6 +201,23 @@ public class MessageStarts {
         });
       } finally {
         identity.clearAuthentication();
+      }
+    }
+
+    /**
+     * Holds each business key until the transaction ends: a second call with the same keys at the
+     * same time (a step retried while the first run still goes on) waits here, then finds them
+     * started. Taken in sorted order, so two calls never wait for each other in a cycle.
+     */
+    private void lock(String[] sortedKeys) {
+      // The transaction's own connection: the one the engine's commands in it use too.
+      java.sql.Connection connection = DataSourceUtils.getConnection(dataSource);
+      try (java.sql.PreparedStatement statement = connection.prepareStatement(
+          "select count(pg_advisory_xact_lock(hashtextextended('gongwen.start:' || k, 0))) from unnest(?::text[]) with ordinality as t(k, n)")) {
+        statement.setArray(1, connection.createArrayOf("text", sortedKeys));
+        statement.execute();
+      } catch (java.sql.SQLException e) {
+        throw new ProcessEngineException("could not lock the business keys: " + e.getMessage(), e);
       }
     }
 
