@@ -173,6 +173,14 @@ export interface TenantCommands {
   addSignerBefore(taskId: string, handler: string, signer: string): Promise<void>
   /** The signer added before the handler has signed: the task returns to the handler. */
   returnToHandler(taskId: string): Promise<void>
+  /**
+   * 并行加签: starts a second task of the same step, in the same scope, for `signer`; its
+   * completion would not move the flow (endAddedTask ends it when the signer has signed).
+   * Returns the new task's id.
+   */
+  addSignerParallel(taskId: string, signer: string): Promise<string>
+  /** Ends a task started by addSignerParallel without moving the flow on. */
+  endAddedTask(taskId: string): Promise<void>
 }
 
 /** A failing automated step or engine job (timer, async continuation), or an incident: one whose tries ran out. */

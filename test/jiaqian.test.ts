@@ -20,7 +20,7 @@ const log = async (id: string) =>
 
 t.test('前加签: the added signer signs first, then the task returns to the handler, who sends it on', async (t) => {
   const { id, task, nigaoKey } = await shenheOf()
-  t.same((await api.as('lina').get(`/tasks/${task.taskKey}/signers`)).body.modes, ['before', 'after'], 'the step allows both')
+  t.same((await api.as('lina').get(`/tasks/${task.taskKey}/signers`)).body.modes, ['before', 'after', 'parallel'], 'the step allows all three')
 
   const added = await api.as('lina').post(`/tasks/${task.taskKey}/signers`, { signer: 'zhaolei', mode: 'before' })
   t.equal(added.status, 200, JSON.stringify(added.body))
@@ -68,6 +68,52 @@ t.test('后加签: the handler’s opinion is recorded, and the added signer com
     ['科室审核', '陈静', '送签发', '已把关'],
   ])
   t.match((await api.as('zhangwei').get(`/documents/${id}/signers`)).body, [{ step: 'shenhe', mode: 'after', signerName: '陈静', state: 'signed' }])
+})
+
+t.test('并行加签: the signer gets a task of their own at the same step; the step moves on once, after both', async (t) => {
+  const { id, task } = await shenheOf()
+  t.equal((await api.as('liuyang').post(`/tasks/${task.taskKey}/signers`, { signer: 'zhaolei', mode: 'parallel' })).status, 403, 'a bystander of the unit')
+  t.equal((await api.as('huangmei').post(`/tasks/${task.taskKey}/signers`, { signer: 'zhaolei', mode: 'parallel' })).status, 404, 'another unit')
+  const added = await api.as('lina').post(`/tasks/${task.taskKey}/signers`, { signer: 'zhaolei', mode: 'parallel' })
+  t.equal(added.status, 200, JSON.stringify(added.body))
+  const signer = await taskFor(api, 'zhaolei', id, 'shenhe')
+  t.not(signer.taskKey, task.taskKey, 'a task of their own')
+  t.ok((await inbox(api, 'lina')).some((x) => x.taskKey === task.taskKey), 'the handler keeps theirs')
+  const options = (await api.as('lina').get(`/tasks/${task.taskKey}/signers`)).body
+  t.match(options, { modes: [], pending: { signerName: '赵磊', mode: 'parallel' } }, 'the handler sees whom they wait for')
+  t.equal((await api.as('zhaolei').get(`/tasks/${signer.taskKey}/signers`)).body.mustSign, true)
+  t.equal((await api.as('lina').post(`/tasks/${task.taskKey}/signers`, { signer: 'chenjing', mode: 'parallel' })).status, 409, 'one pending signer at a time')
+
+  const early = await api.as('lina').post(`/tasks/${task.taskKey}/complete`, { route: '送签发', opinion: '同意' })
+  t.equal(early.status, 409, 'the handler waits for the signer')
+  t.match(early.body.message, /并行加签人尚未签署/)
+  t.equal((await api.as('zhaolei').post(`/tasks/${signer.taskKey}/complete`, { route: '送签发', opinion: '同意' })).status, 409, 'the signer signs, does not send the step on')
+  t.equal((await api.as('lina').post(`/tasks/${signer.taskKey}/sign`, { opinion: '同意' })).status, 403, 'only the signer signs')
+
+  const signed = await api.as('zhaolei').post(`/tasks/${signer.taskKey}/sign`, { opinion: '建议补充依据' })
+  t.equal(signed.status, 200, JSON.stringify(signed.body))
+  t.notOk((await inbox(api, 'zhaolei')).some((x) => x.documentId === id), 'gone from the signer’s inbox')
+  t.equal((await api.as('zhaolei').post(`/tasks/${signer.taskKey}/sign`, { opinion: '再签' })).status, 409, 'signed once')
+
+  await act(api, 'lina', id, 'shenhe', { route: '送签发', opinion: '同意' })
+  await taskFor(api, 'wangqiang', id, 'qianfa')
+  const open = await knex()('tasks').where({ document_id: id }).whereIn('state', ['open', 'completing', 'moving']).select('element_id')
+  t.same(open.map((r: { element_id: string }) => r.element_id), ['qianfa'], 'the flow moved on once')
+  t.same((await log(id)).filter((e: string[]) => e[0] === '科室审核'), [
+    ['科室审核', '李娜', '并行加签', '请赵磊同时审核'],
+    ['科室审核', '赵磊', '加签签署', '建议补充依据'],
+    ['科室审核', '李娜', '送签发', '同意'],
+  ], 'the log shows both')
+  t.match((await api.as('zhangwei').get(`/documents/${id}/signers`)).body, [{ step: 'shenhe', mode: 'parallel', signerName: '赵磊', addedByName: '李娜', state: 'signed' }])
+})
+
+t.test('并行加签 is not offered at a 会签 step', async (t) => {
+  const { id } = await shenheOf()
+  await act(api, 'lina', id, 'shenhe', { route: '送会签', data: { countersignDepartments: ['liuzhou-gov-zonghe'] } })
+  const hq = await taskFor(api, 'lina', id, 'huiqian')
+  const res = await api.as('lina').post(`/tasks/${hq.taskKey}/signers`, { signer: 'liuyang', mode: 'parallel' })
+  t.equal(res.status, 400)
+  t.match(JSON.stringify(res.body), /mode/)
 })
 
 t.test('前加签 at a 会签 step offered to a department’s heads', async (t) => {

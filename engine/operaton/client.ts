@@ -281,6 +281,41 @@ class OperatonTenant implements TenantCommands {
     await this.retry('resolve', () => this.rest.call('POST', `/task/${enc(taskId)}/resolve`, { body: { variables: {} } }))
   }
 
+  // 并行加签: a second instance of the same user task, started beside the handler's in the same
+  // scope, with the step's assignee variable set locally to the signer.
+  async addSignerParallel(taskId: string, signer: string): Promise<string> {
+    const task = await this.rest.call<TaskDto & { processInstanceId: string }>('GET', `/task/${enc(taskId)}`)
+    const tree = await this.rest.call<ActivityInstanceDto>('GET', `/process-instance/${enc(task.processInstanceId)}/activity-instances`)
+    const found = findTaskInstance(tree, task, null)
+    if (!found) throw new EngineError('not_found', `add signer: no activity instance holds task ${taskId}`)
+    if (found.parent && found.parent.activityType === 'multiInstanceBody') throw new EngineError('invalid_state', 'a multi-instance step takes no parallel signer')
+    const ancestor = found.parent?.id ?? tree.id
+    const existing = async () => new Set((await this.rest.call<TaskDto[]>('GET', '/task', { query: { processInstanceId: task.processInstanceId, taskDefinitionKey: task.taskDefinitionKey } })).map((t) => t.id))
+    const before = await existing()
+    const local = (name: string, value: unknown) => ({ ...encodeValue(name, value), local: true })
+    await this.rest.call('POST', `/process-instance/${enc(task.processInstanceId)}/modification`, {
+      body: {
+        skipCustomListeners: false, skipIoMappings: false,
+        instructions: [{ type: 'startBeforeActivity', activityId: task.taskDefinitionKey, ancestorActivityInstanceId: ancestor, variables: { nextHandler: local('nextHandler', signer) } }],
+      },
+    })
+    const added = [...(await existing())].filter((id) => !before.has(id))
+    if (added.length !== 1) throw new EngineError('invalid_state', `add signer: expected one new task, found ${added.length}`)
+    return added[0]
+  }
+
+  async endAddedTask(taskId: string): Promise<void> {
+    await this.retry('end added task', async () => {
+      const task = await this.rest.call<TaskDto & { processInstanceId: string }>('GET', `/task/${enc(taskId)}`)
+      const tree = await this.rest.call<ActivityInstanceDto>('GET', `/process-instance/${enc(task.processInstanceId)}/activity-instances`)
+      const found = findTaskInstance(tree, task, null)
+      if (!found) throw new EngineError('not_found', `end added task: no activity instance holds task ${taskId}`)
+      await this.rest.call('POST', `/process-instance/${enc(task.processInstanceId)}/modification`, {
+        body: { skipCustomListeners: false, skipIoMappings: false, instructions: [{ type: 'cancel', activityInstanceId: found.node.id }] },
+      })
+    })
+  }
+
   private retry<T>(command: string, send: () => Promise<T>): Promise<T> {
     return retry(this.log, command, send)
   }

@@ -19,13 +19,13 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex, engine, models,
 
   app.post<{ Params: { key: string }; Body: { signer: string; mode: AddSignerMode; opinion?: string } }>('/tasks/:key/signers', {
     schema: {
-      tags: ['tasks'], summary: '加签：在本人之前（before，加签人先签署后回到本人）或之后（after，本人先签意见，由加签人继续办理）增加一位本单位人员',
+      tags: ['tasks'], summary: '加签：在本人之前（before，加签人先签署后回到本人）或之后（after，本人先签意见，由加签人继续办理）增加一位本单位人员，或并行（parallel，加签人同时审核，签署后本人方可办理）',
       params: taskKeyParams,
       body: {
         type: 'object', required: ['signer', 'mode'], additionalProperties: false,
         properties: {
           signer: { type: 'string', minLength: 1, maxLength: 100, description: '加签人：本单位人员' },
-          mode: { type: 'string', enum: Object.keys(addSignerModes), description: 'before 前加签，after 后加签' },
+          mode: { type: 'string', enum: Object.keys(addSignerModes), description: 'before 前加签，after 后加签，parallel 并行加签' },
           opinion: { ...opinion, description: '本人意见（后加签必填）' },
         },
       },
@@ -35,7 +35,7 @@ const routes: FastifyPluginAsync<Services> = async (app, { knex, engine, models,
 
   app.post<{ Params: { key: string }; Body: { opinion: string } }>('/tasks/:key/sign', {
     schema: {
-      tags: ['tasks'], summary: '加签人签署意见，待办回到原办理人', params: taskKeyParams,
+      tags: ['tasks'], summary: '加签人签署意见：前加签的待办回到原办理人；并行加签的待办结束', params: taskKeyParams,
       body: { type: 'object', required: ['opinion'], additionalProperties: false, properties: { opinion: { ...opinion, minLength: 1, pattern: '\\S' } } },
       response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
     },

@@ -4,6 +4,9 @@
 //   meanwhile), signs it with an opinion, and the task returns to the handler, who sends it on.
 // - after: the handler's opinion is recorded now, the task goes to the signer, and the signer
 //   completes the step (chooses the route) as its handler.
+// - parallel: the signer gets a task of their own at the same step (the engine starts the step a
+//   second time beside the handler's); they sign with an opinion, which ends their task without
+//   moving the flow. The handler cannot send the step on until they have signed.
 // Each is a routing-log entry; the added signers are listed for the tracking diagram.
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
@@ -13,8 +16,8 @@ import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { canAct } from './tasks.ts'
 
-export type AddSignerMode = 'before' | 'after'
-export const addSignerModes: Record<AddSignerMode, string> = { before: '前加签', after: '后加签' }
+export type AddSignerMode = 'before' | 'after' | 'parallel'
+export const addSignerModes: Record<AddSignerMode, string> = { before: '前加签', after: '后加签', parallel: '并行加签' }
 
 type Task = Record<string, any>
 
@@ -30,14 +33,15 @@ export class Jiaqian {
   async options(p: Principal, taskKey: string) {
     const task = await this.knex('tasks').where({ task_key: taskKey, unit_id: p.unitId }).first()
     if (!task || !canAct(p, task)) throw fail('NOT_FOUND', '未找到该待办')
-    const modes = task.state === 'open' && !task.signer_of ? await this.modes(task) : []
     const pending = await this.knex('added_signers as a')
       .join('users as u', 'u.id', 'a.signer_id')
       .join('users as b', 'b.id', 'a.added_by')
-      .where({ 'a.task_key': taskKey, 'a.mode': 'before' })
+      .where({ 'a.task_key': taskKey })
+      .whereIn('a.mode', ['before', 'parallel'])
       .whereNull('a.signed_at')
-      .first('a.signer_id as signerId', 'u.name as signerName', 'a.added_by as addedBy', 'b.name as addedByName')
-    return { modes, pending: task.signer_of ? pending ?? null : null, mustSign: !!task.signer_of && task.assignee === p.userId }
+      .first('a.signer_id as signerId', 'u.name as signerName', 'a.added_by as addedBy', 'b.name as addedByName', 'a.mode as mode')
+    const modes = task.state === 'open' && !task.signer_of && !pending ? await this.modes(task) : []
+    return { modes, pending: task.signer_of || pending?.mode === 'parallel' ? pending ?? null : null, mustSign: !!task.signer_of && task.assignee === p.userId }
   }
 
   /** Adds a signer to my open task. */
@@ -46,6 +50,7 @@ export class Jiaqian {
     const { task, signer } = await this.knex.transaction(async (trx) => {
       const task = await this.openTaskOf(trx, p, taskKey)
       if (task.signer_of) throw fail('TASK_CLOSED', '已有加签人尚未签署')
+      if (await trx('added_signers').where({ task_key: taskKey, mode: 'parallel' }).whereNull('signed_at').first()) throw fail('TASK_CLOSED', '已有加签人尚未签署')
       const modes = await this.modes(task)
       if (!modes.includes(input.mode)) {
         throw fail('VALIDATION', `“${task.step_name}”步骤不能${addSignerModes[input.mode] ?? '加签'}`, [
@@ -61,13 +66,14 @@ export class Jiaqian {
         mode: input.mode, added_by: p.userId, signer_id: signer.id,
       })
       if (input.mode === 'before') await trx('tasks').where({ task_key: taskKey }).update({ signer_of: task.assignee ?? p.userId })
-      const note = input.mode === 'before' ? `请${signer.name}先行审核` : `请${signer.name}审核后办理`
+      const note = input.mode === 'before' ? `请${signer.name}先行审核` : input.mode === 'after' ? `请${signer.name}审核后办理` : `请${signer.name}同时审核`
       await this.record(trx, task, dedupKey, p, addSignerModes[input.mode], `${input.opinion?.trim() ? `${input.opinion.trim()}（${note}）` : note}`)
       return { task, signer }
     })
     try {
       if (input.mode === 'before') await this.engine.as(task.unit_id).addSignerBefore(taskKey, p.userId, signer.id)
-      else await this.engine.as(task.unit_id).assignTask(taskKey, signer.id)
+      else if (input.mode === 'after') await this.engine.as(task.unit_id).assignTask(taskKey, signer.id)
+      else await this.markParallelTask(await this.engine.as(task.unit_id).addSignerParallel(taskKey, signer.id), task.assignee ?? p.userId)
     } catch (err) {
       await this.takeBack(taskKey, dedupKey, signer.id, input.mode, err)
       throw engineFailure(err)
@@ -82,25 +88,30 @@ export class Jiaqian {
     const task = await this.knex.transaction(async (trx) => {
       const task = await this.openTaskOf(trx, p, taskKey)
       if (!task.signer_of) throw fail('TASK_CLOSED', '此待办无需加签签署')
-      await trx('added_signers').where({ task_key: taskKey, mode: 'before', signer_id: p.userId }).whereNull('signed_at').update({ signed_at: trx.fn.now() })
-      await trx('tasks').where({ task_key: taskKey }).update({ signer_of: null })
+      const before = await trx('added_signers').where({ task_key: taskKey, mode: 'before' }).whereNull('signed_at').first('id')
+      // A parallel signer's own task: the row is the handler's task's, at this step of this document.
+      const row = before ?? await trx('added_signers').where({ document_id: task.document_id, step: task.element_id, mode: 'parallel', signer_id: task.assignee }).whereNull('signed_at').orderBy('id', 'desc').first('id')
+      if (!row) throw fail('TASK_CLOSED', '此待办无需加签签署')
+      await trx('added_signers').where({ id: row.id }).update({ signed_at: trx.fn.now() })
+      if (before) await trx('tasks').where({ task_key: taskKey }).update({ signer_of: null })
       await this.record(trx, task, dedupKey, p, '加签签署', input.opinion.trim())
-      return task
+      return { ...task, rowId: row.id, parallel: !before } as Task
     })
     try {
-      await this.engine.as(task.unit_id).returnToHandler(taskKey)
+      if (task.parallel) await this.engine.as(task.unit_id).endAddedTask(taskKey)
+      else await this.engine.as(task.unit_id).returnToHandler(taskKey)
     } catch (err) {
       if (!(err instanceof EngineError && err.kind === 'unavailable')) {
         await this.knex.transaction(async (trx) => {
-          await trx('added_signers').where({ task_key: taskKey, mode: 'before', signer_id: p.userId }).update({ signed_at: null })
-          await trx('tasks').where({ task_key: taskKey }).update({ signer_of: task.signer_of })
+          await trx('added_signers').where({ id: task.rowId }).update({ signed_at: null })
+          if (!task.parallel) await trx('tasks').where({ task_key: taskKey }).update({ signer_of: task.signer_of })
           await trx('routing_log').where({ dedup_key: dedupKey }).del()
         })
       }
       throw engineFailure(err)
     }
-    await this.acted(taskKey)
-    return { taskKey, documentId: task.document_id, returnedTo: task.signer_of }
+    if (!task.parallel) await this.acted(taskKey)
+    return { taskKey, documentId: task.document_id, returnedTo: task.parallel ? null : task.signer_of }
   }
 
   /** The signers added on a document, with where each stands, for the tracking diagram. */
@@ -125,6 +136,18 @@ export class Jiaqian {
    */
   private async acted(taskKey: string) {
     await this.knex('tasks').where({ task_key: taskKey }).whereNull('opened_at').update({ opened_at: this.knex.fn.now() })
+  }
+
+  /**
+   * The parallel signer's task, written by the engine's inbox listener, is marked as a signer's:
+   * it is signed (sign), never completed; `signer_of` names the handler beside whom it was added.
+   */
+  private async markParallelTask(signerTaskKey: string, handler: string) {
+    for (let i = 0; i < 50; i++) {
+      if (await this.knex('tasks').where({ task_key: signerTaskKey }).update({ signer_of: handler })) return
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    throw new EngineError('invalid_state', `the inbox has no row for the added task ${signerTaskKey}`)
   }
 
   private async modes(task: Task): Promise<AddSignerMode[]> {

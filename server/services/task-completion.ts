@@ -90,6 +90,9 @@ export class TaskCompletion {
       if (!canAct(p, task)) throw fail('FORBIDDEN', '该待办不属于您')
       // 加签 before the handler: the added signer signs (jiaqian.ts), the handler then completes.
       if (task.signer_of) throw fail('TASK_CLOSED', '此待办为加签签署，请签署意见后交回原办理人')
+      // 并行加签: the step moves on once the signer added beside the handler has signed.
+      if (await trx('added_signers').where({ task_key: taskKey, mode: 'parallel' }).whereNull('signed_at').first())
+        throw fail('TASK_CLOSED', '并行加签人尚未签署，请待其签署后再办理')
       const model = await this.models.byKey(task.process_definition_key)
       const step = model?.userTasks.get(task.element_id)
       if (!step || !step.formKey) throw fail('INTERNAL', `流程模型中找不到步骤 ${task.element_id}`)

@@ -5,8 +5,8 @@ import { useEffect, useState } from 'preact/hooks'
 import { currentUser, get, post } from '../lib/api.ts'
 import { Problem, fieldError } from './shell.tsx'
 
-const modeLabels: Record<string, string> = { before: '前加签（加签人先审核，再回到本人）', after: '后加签（本人先签意见，由加签人继续办理）' }
-interface Options { modes: string[]; mustSign: boolean; pending: { signerName: string; addedByName: string } | null }
+const modeLabels: Record<string, string> = { before: '前加签（加签人先审核，再回到本人）', after: '后加签（本人先签意见，由加签人继续办理）', parallel: '并行加签（加签人同时审核，签署后本人再办理）' }
+interface Options { modes: string[]; mustSign: boolean; pending: { signerName: string; addedByName: string; mode?: string } | null }
 
 export function AddSignerPanel({ taskKey, onSigning, onDone }: { taskKey: string; onSigning: (signing: boolean) => void; onDone: (message: string) => void }) {
   const [options, setOptions] = useState<Options | null>(null)
@@ -43,9 +43,11 @@ export function AddSignerPanel({ taskKey, onSigning, onDone }: { taskKey: string
   if (!options) return null
   if (options.mustSign) {
     return (
-      <form class="card actions-panel" aria-label="加签签署" onSubmit={(e) => { e.preventDefault(); void run(async () => { await post(`/tasks/${taskKey}/sign`, { opinion }); return '已签署，交回原办理人' }) }}>
+      <form class="card actions-panel" aria-label="加签签署" onSubmit={(e) => { e.preventDefault(); void run(async () => { await post(`/tasks/${taskKey}/sign`, { opinion }); return options.pending ? '已签署，交回原办理人' : '已签署' }) }}>
         <h2>加签签署</h2>
-        <p class="muted small">{options.pending?.addedByName ?? '原办理人'}请您先行审核。签署意见后，待办交回原办理人继续办理。</p>
+        <p class="muted small">{options.pending
+          ? `${options.pending.addedByName}请您先行审核。签署意见后，待办交回原办理人继续办理。`
+          : '并行加签：请您审核并签署意见，本步骤由原办理人继续办理。'}</p>
         <Problem error={error} />
         <label class="field-label" for="sign-opinion">加签意见<span class="req" aria-label="必填">*</span></label>
         <textarea id="sign-opinion" name="signOpinion" rows={4} maxLength={2000} required value={opinion} onInput={(e) => setOpinion(text(e))} />
@@ -54,6 +56,7 @@ export function AddSignerPanel({ taskKey, onSigning, onDone }: { taskKey: string
       </form>
     )
   }
+  if (options.pending?.mode === 'parallel') return <p class="card muted small gw-parallel-pending">并行加签：待{options.pending.signerName}签署后，您方可办理本步骤。</p>
   if (!options.modes.length) return null
   if (!openForm) return <button type="button" class="add-signer-open" onClick={() => setOpenForm(true)}>加签……</button>
   return (
@@ -61,7 +64,7 @@ export function AddSignerPanel({ taskKey, onSigning, onDone }: { taskKey: string
       e.preventDefault()
       void run(async () => {
         await post(`/tasks/${taskKey}/signers`, { signer, mode, ...(opinion.trim() ? { opinion } : {}) })
-        return mode === 'before' ? '已加签，待加签人签署后回到您这里' : '已加签，由加签人继续办理'
+        return mode === 'before' ? '已加签，待加签人签署后回到您这里' : mode === 'parallel' ? '已并行加签，待加签人签署后您可继续办理' : '已加签，由加签人继续办理'
       })
     }}>
       <h2>加签</h2>

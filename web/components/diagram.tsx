@@ -55,7 +55,7 @@ export function Diagram({ data }: { data: DiagramData }) {
   )
 }
 
-const signerModes: Record<string, string> = { before: '前加签', after: '后加签' }
+const signerModes: Record<string, string> = { before: '前加签', after: '后加签', parallel: '并行加签' }
 const signerStates: Record<string, string> = { signed: '已签', open: '待签', canceled: '已撤销' }
 
 /** 加签 under each step: who was added, before or after the handler, and whether they have signed. */
