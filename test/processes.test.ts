@@ -63,7 +63,7 @@ t.test('the 发文 routes are read from the diagram', async (t) => {
   t.same(routes('huiqian'), [['会签同意', 'qianfa', 'leader'], ['退回拟稿人', 'nigao', null]])
   t.same(routes('qianfa'), [['签发', 'bianhao', null], ['退回审核', 'shenhe', 'dept_head']])
   t.ok(model.userTasks.get('huiqian')!.multiInstance, '会签 is one task per department')
-  t.same(model.userTasks.get('qianfa')!.properties, { opinion: 'qianfa', blankSignature: 'unit' }, 'the step binding is read from camunda:properties')
+  t.same(model.userTasks.get('qianfa')!.properties, { editable: 'signer', opinion: 'qianfa', blankSignature: 'unit' }, 'the step binding is read from camunda:properties')
 })
 
 t.test('the 分文报批 reads tasks inside its 承办 subprocess', async (t) => {
