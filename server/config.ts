@@ -68,6 +68,8 @@ export interface Config {
   pdfTimeoutMs: number
   /** STEP_RETRIES — tries an automated step gets before it becomes an engine incident (运行监控). Default 5. */
   stepRetries: number
+  /** SUPERVISION_CHECK_MS — how often overdue 督办 items are looked for (each escalates once). Default 60000. */
+  supervisionCheckMs: number
 }
 
 export interface LoginSettings {
@@ -134,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pdfQueue: positive(env, 'PDF_QUEUE', 8, 0),
     pdfTimeoutMs: positive(env, 'PDF_TIMEOUT_MS', 30_000),
     stepRetries: positive(env, 'STEP_RETRIES', 5),
+    supervisionCheckMs: positive(env, 'SUPERVISION_CHECK_MS', 60_000),
   }
 }
 

@@ -65,7 +65,7 @@ export async function startSystem(config: Config, log = pino({ level: config.log
     closers.push(['workers', async () => { clearInterval(moves); await services.completion.stopRetryLoop(); await services.notifications.stop(); await engine.stopWorkers() }])
     // 督办: overdue items escalate to their supervisor once, whichever node checks first.
     const supervision = new Supervision(db.knex, services.documents, services.notifications, log)
-    supervision.start()
+    supervision.start(config.supervisionCheckMs)
     closers.push(['supervision check', () => supervision.stop()])
     return { app, services, knex: db.knex, engine, engineNode: node, shutdown }
   } catch (err) {

@@ -9,8 +9,7 @@ import { act } from './helpers/flows.ts'
 import { Api, startStack, waitFor } from './helpers/stack.ts'
 
 // Overdue 督办 items are escalated by the server's own check, run often here.
-process.env.SUPERVISION_CHECK_MS = '300'
-const stack = await startStack()
+const stack = await startStack({ env: { SUPERVISION_CHECK_MS: '300' } })
 const ui = await startBrowser(stack)
 t.teardown(async () => {
   await ui.close()

@@ -10,8 +10,7 @@ import { act, documentAs } from './helpers/flows.ts'
 import { Api, startStack, waitFor } from './helpers/stack.ts'
 
 // The server's own periodic check runs often here, racing the two "nodes" below.
-process.env.SUPERVISION_CHECK_MS = '300'
-const stack = await startStack()
+const stack = await startStack({ env: { SUPERVISION_CHECK_MS: '300' } })
 t.teardown(() => stack.close())
 const api = new Api(stack)
 const knex = () => stack.server!.knex

@@ -38,8 +38,8 @@ export class Supervision {
     private readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
   ) {}
 
-  /** Checks for overdue items every SUPERVISION_CHECK_MS (default one minute). */
-  start(intervalMs = Number(process.env.SUPERVISION_CHECK_MS ?? 60_000)): void {
+  /** Checks for overdue items every `intervalMs` (the SUPERVISION_CHECK_MS setting). */
+  start(intervalMs: number): void {
     this.timer = setInterval(() => {
       if (this.running) return
       this.running = this.escalateOverdue().catch((err) => this.log.warn({ err }, 'supervision escalation check failed')).finally(() => { this.running = null })
