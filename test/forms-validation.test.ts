@@ -124,9 +124,17 @@ t.test('every step of every flow in processes/ edits only its fields and never s
       }
       for (const f of [...view.readOnly, ...view.hidden]) {
         const err = caught(() => forms.validateStep(task.formKey!, null, task.properties, data, { [f]: data[f] ?? 'x' }))
+        const label = forms.get(task.formKey).labels[f]
+        if (forms.get(task.formKey).systemFields.includes(f)) {
+          // A field the system fills (收文时间) is nobody's to send, at any step: 400 naming it.
+          t.equal(err.statusCode, 400, `${name}: may not send the system's ${f}`)
+          t.equal(err.code, 'FORM_INVALID')
+          t.same(err.details, [{ field: f, message: `“${label}”由系统填写，不能提交` }])
+          continue
+        }
         t.equal(err.statusCode, 403, `${name}: may not edit ${f}`)
         t.equal(err.code, 'FIELD_FORBIDDEN')
-        t.same(err.details, [{ field: f, message: `此步骤无权修改“${forms.get(task.formKey).labels[f]}”` }])
+        t.same(err.details, [{ field: f, message: `此步骤无权修改“${label}”` }])
       }
     }
   }
@@ -147,9 +155,10 @@ t.test('a step’s headers decide: editable, read-only, hidden — each tried on
     t.same(view.schema.properties![a].title, form.labels[a], `${key}: the schema carries Chinese titles`)
 
     t.same(forms.validateStep(key, null, headers, data, { [a]: data[a] }), data, `${key}: ${a} accepted`)
-    const readOnly = caught(() => forms.validateStep(key, null, headers, data, { [a]: data[a], [view.readOnly[0]]: data[view.readOnly[0]] }))
-    t.equal(readOnly.statusCode, 403, `${key}: read-only ${view.readOnly[0]} refused even beside an editable field`)
-    t.match(readOnly.message, form.labels[view.readOnly[0]])
+    const ro = view.readOnly.find((f) => !form.systemFields.includes(f))!
+    const readOnly = caught(() => forms.validateStep(key, null, headers, data, { [a]: data[a], [ro]: data[ro] }))
+    t.equal(readOnly.statusCode, 403, `${key}: read-only ${ro} refused even beside an editable field`)
+    t.match(readOnly.message, form.labels[ro])
     const hidden = caught(() => forms.validateStep(key, null, headers, data, { [c]: data[c] }))
     t.equal(hidden.statusCode, 403, `${key}: hidden ${c} refused`)
     const unknown = caught(() => forms.validateStep(key, null, headers, data, { nosuchfield: 1 }))
@@ -157,7 +166,8 @@ t.test('a step’s headers decide: editable, read-only, hidden — each tried on
     t.same(unknown.details?.[0].field, 'nosuchfield')
   }
   const system = caught(() => forms.validateStep('shouwen-chuli', null, { editable: 'receivedAt' }, {}, { receivedAt: '2026-01-01T00:00:00Z' }))
-  t.equal(system.statusCode, 403, '收文时间 is editable by nobody, whatever the headers say')
+  t.equal(system.statusCode, 400, '收文时间 is editable by nobody, whatever the headers say')
+  t.same(system.details, [{ field: 'receivedAt', message: '“收文时间”由系统填写，不能提交' }])
 })
 
 t.test('the opinion rule: a step with a box needs an opinion; a blank signature only where the unit allows it', async (t) => {
