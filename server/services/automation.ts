@@ -114,9 +114,9 @@ async function recordDeliveries(knex: Knex, documentId: string): Promise<number>
   return knex.transaction(async (trx) => {
     const doc = await trx('documents').where({ id: documentId }).forUpdate().first()
     if (!doc) throw new Error(`document ${documentId} not found`)
-    const mainUnits: string[] = doc.data.mainRecipients ?? []
-    const cc: string[] = (doc.data.ccRecipients ?? []).filter((u: string) => !mainUnits.includes(u))
-    const kinds = new Map<string, string>([...cc.map((u) => [u, '抄送'] as const), ...mainUnits.map((u) => [u, '主送'] as const)])
+    // Recipients chosen before a unit was deactivated or merged: skipped, or sent to its successor.
+    const recipients = await redirectInactive(trx, doc, recipientsOf(doc))
+    const kinds = new Map<string, string>(recipients.map((r) => [r.unitId, r.kind]))
     if (kinds.size === 0) return 0
     // Each recipient's name and time limits for the document's urgency (as timeLimitsFor), in one query.
     const { rows: todo } = (await trx.raw(
@@ -210,10 +210,15 @@ export async function seal(knex: Knex, documentId: string): Promise<Array<{ unit
       const what = main ? `正文“${main.name}”（sha256 ${main.sha256.slice(0, 12)}…）` : '（无正文文件）'
       await systemLog(trx, doc, `seal:${documentId}`, 'yongyin', '用印登记', `加盖“${unit.seal_name}”于${what}`, now)
     }
-    const mainUnits: string[] = doc.data.mainRecipients ?? []
-    const cc: string[] = (doc.data.ccRecipients ?? []).filter((u: string) => !mainUnits.includes(u))
-    return redirectInactive(trx, doc, [...mainUnits.map((unitId) => ({ unitId, kind: '主送' })), ...cc.map((unitId) => ({ unitId, kind: '抄送' }))])
+    return redirectInactive(trx, doc, recipientsOf(doc))
   })
+}
+
+/** The document's 主送 and 抄送 units as chosen; a unit in both is 主送. */
+function recipientsOf(doc: { data: { mainRecipients?: string[]; ccRecipients?: string[] } }): Array<{ unitId: string; kind: string }> {
+  const mainUnits = doc.data.mainRecipients ?? []
+  const cc = (doc.data.ccRecipients ?? []).filter((u) => !mainUnits.includes(u))
+  return [...mainUnits.map((unitId) => ({ unitId, kind: '主送' })), ...cc.map((unitId) => ({ unitId, kind: '抄送' }))]
 }
 
 /**
