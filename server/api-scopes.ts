@@ -62,6 +62,10 @@ export const keyRoutes: Record<string, KeyRoute> = {
   'GET /people/:id': { scopes: startOrRead },
   'GET /departments': { scopes: startOrRead },
   'GET /units': { scopes: startOrRead },
+  // Choosing 分发 recipients from the tree: a 发文's recipient fields take the same selection.
+  'GET /recipient-groups': { scopes: startOrRead },
+  'GET /recipient-lists': { scopes: startOrRead },
+  'POST /recipients/resolve': { scopes: startOrRead },
 
   'GET /statistics': { scopes: ['statistics:read'] },
   'GET /operations/statistics': { scopes: ['statistics:read'] },

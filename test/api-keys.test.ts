@@ -64,6 +64,9 @@ const expected: Record<string, string[] | typeof any | typeof open> = {
   'GET /people/{id}': ['documents:start', 'documents:read'],
   'GET /departments': ['documents:start', 'documents:read'],
   'GET /units': ['documents:start', 'documents:read'],
+  'GET /recipient-groups': ['documents:start', 'documents:read'],
+  'GET /recipient-lists': ['documents:start', 'documents:read'],
+  'POST /recipients/resolve': ['documents:start', 'documents:read'],
   'GET /statistics': ['statistics:read'],
   'GET /operations/statistics': ['statistics:read'],
   'GET /operations/statistics.csv': ['statistics:read'],
@@ -122,6 +125,16 @@ t.test('every route of the OpenAPI document, with a key of each single scope and
   t.equal((await asKey(keys['statistics:read']).get('/statistics')).status, 200)
   t.equal((await asKey(keys['events:receive']).get('/notifications')).status, 200)
   t.equal((await asKey(keys['documents:read']).get(`/documents/${own}`)).status, 200)
+  // An integrator sends to a group of the organisation tree, as the web page does.
+  const groups = (await asKey(keys['documents:read']).get('/recipient-groups')).body
+  const group = groups.find((g: { id: string; count: number }) => g.count > 0)
+  t.ok(group, 'a key lists the recipient groups')
+  const resolved = await asKey(keys['documents:start']).post('/recipients/resolve', { groups: [group.id] })
+  t.equal(resolved.status, 200)
+  t.equal(resolved.body.unitIds.length, group.count, 'and resolves one to its units')
+  const byGroup = await asKey(keys['documents:start']).post('/documents', { kind: 'fawen', data: draft({ title: '接口按分组分发', mainRecipients: { groups: [group.id] }, ccRecipients: [] }) })
+  t.equal(byGroup.status, 201, JSON.stringify(byGroup.body))
+  t.same((await asKey(keys['documents:read']).get(`/documents/${byGroup.body.id}`)).body.data.mainRecipients, resolved.body.unitIds, 'a 发文 started by key with a group names its units')
 })
 
 t.test('a key acts as itself: it cannot merge, convert, withdraw or complete what it did not start', async (t) => {
