@@ -260,6 +260,33 @@ t.test('a wrong token is reported as a refused credential', async (t) => {
   t.equal(await engine.healthy(), true)
 })
 
+t.test('a step running longer than its lock keeps it: no second worker takes it meanwhile', async (t) => {
+  const slowXml = bpmn('slow', `
+    <startEvent id="start" /><sequenceFlow id="f1" sourceRef="start" targetRef="fanout" />
+    <serviceTask id="fanout" camunda:type="external" camunda:topic="test.slow" /><sequenceFlow id="f2" sourceRef="fanout" targetRef="done" />
+    <userTask id="done" /><sequenceFlow id="f3" sourceRef="done" targetRef="end" />
+    <endEvent id="end" />`)
+  const runs: string[] = []
+  // Two servers' workers on the topic, each holding a step for 2 s; the step takes 5 s.
+  const workers = ['one', 'two'].map((name) => {
+    const w = new OperatonEngine({ url: node.url, token: node.token, log, pollTimeoutMs: 500, lockDurationMs: 2_000, workerId: `slow-${name}` })
+    w.startWorkers({
+      'test.slow': async () => {
+        runs.push(name)
+        await new Promise((r) => setTimeout(r, 5_000))
+        return { fannedOut: true }
+      },
+    })
+    return w
+  })
+  t.teardown(() => Promise.all(workers.map((w) => w.close())))
+  const def = await deployOne(A, 'slow.bpmn', slowXml)
+  const { instanceId } = await engine.as(A).start(def.definitionId, {})
+  await taskWhen(instanceId, 'done')
+  t.equal(runs.length, 1, `run once, by ${runs.join(', ')}, though it outlasted its lock twice over`)
+  t.match(await variable(instanceId, 'fannedOut'), { type: 'Boolean', value: true }, 'and its completion was taken')
+})
+
 t.test('workers stop promptly, even in the middle of a long poll', async (t) => {
   const begun = Date.now()
   await engine.stopWorkers()

@@ -20,6 +20,8 @@ export interface OperatonEngineOptions {
   pollTimeoutMs?: number
   /** Tries an automated step gets before it becomes an incident (default 5). */
   stepRetries?: number
+  /** How long a worker holds an automated step; a step still running renews it (default 60 s). */
+  lockDurationMs?: number
 }
 
 /** A process definition as the REST API returns it (the fields used here). */
@@ -131,6 +133,7 @@ export class OperatonEngine implements WorkflowEngine {
       log: this.options.log,
       pollTimeoutMs: this.options.pollTimeoutMs,
       retries: this.options.stepRetries,
+      lockDurationMs: this.options.lockDurationMs,
     })
     this.workers.start()
   }

@@ -123,12 +123,21 @@ export class ExternalTaskWorkers {
     }
     const handler = this.handlers[task.topicName]
     let output: Awaited<ReturnType<StepHandler>>
+    // A step that runs longer than its lock (分发 to thousands of units) keeps it: the engine
+    // would otherwise offer it to another worker while it is still running.
+    const keepLock = setInterval(() => {
+      this.rest
+        .call('POST', `/external-task/${task.id}/extendLock`, { body: { workerId, newDuration: this.lockDurationMs } })
+        .catch((err) => log.warn({ err, taskId: task.id, topic: task.topicName }, 'could not extend the lock of a running automated step'))
+    }, this.lockDurationMs / 2)
     try {
       if (!handler) throw new Error(`no handler for topic ${task.topicName}`)
       output = await handler(step)
     } catch (err) {
       await this.fail(task, err)
       return
+    } finally {
+      clearInterval(keepLock)
     }
     try {
       // Encoding may refuse a value the handler returned: that is the handler's fault, retried later.
