@@ -26,12 +26,16 @@ function InboxPage() {
   const [filters, setFilters] = useState<Filters>({ q: initial.q ?? '', from: initial.from ?? '', to: initial.to ?? '', kind: initial.kind ?? '' })
   const [applied, setApplied] = useState<Filters>(filters)
   const [page, setPage] = useState(Math.max(0, Number(initial.page ?? 1) - 1))
-  const [data, setData] = useState<{ items: any[]; total: number } | null>(null)
+  const [loaded, setLoaded] = useState<{ items: any[]; total: number; key: string } | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [notice, setNotice] = useState<string | null>(null)
   const [creating, setCreating] = useState<(typeof startable)[number] | null>(null)
   const [reload, setReload] = useState(0)
   const current = tabs.find((t) => t.id === tab)!
+  // The list shown is the answer for the tab, search and page chosen now: until it arrives the
+  // page shows loading, never the previous page's rows under the new page number.
+  const key = JSON.stringify([tab, applied, page, reload])
+  const data = loaded?.key === key ? loaded : null
 
   useEffect(() => {
     const fixed = 'fixed' in current ? current.fixed : {}
@@ -39,10 +43,12 @@ function InboxPage() {
     const url = new URL(location.href)
     url.search = query({ tab: tab === 'todo' ? undefined : tab, q: applied.q, from: applied.from, to: applied.to, kind: applied.kind, page: page ? page + 1 : undefined })
     history.replaceState(null, '', url)
-    setData(null)
     setError(null)
-    get(`${current.path}${query(search)}`).then(setData, setError)
-  }, [tab, applied, page, reload])
+    // An answer to an earlier tab, page or search that arrives late is dropped.
+    let latest = true
+    get(`${current.path}${query(search)}`).then((d) => latest && setLoaded({ ...d, key }), (e) => latest && setError(e))
+    return () => { latest = false }
+  }, [key])
 
   const choose = (id: TabId) => { setTab(id); setPage(0); setNotice(null) }
   const search = (e: Event) => { e.preventDefault(); setPage(0); setApplied({ ...filters }) }
