@@ -75,6 +75,7 @@ t.test('联合发文: B and C countersign and seal in their own units; one 发�
   t.equal((await api.as('huangmei').get(`/documents/${id}`)).status, 404, 'B’s drafter, no handler, may not read it')
   t.equal((await api.as('huangmei').get(`/documents/${id}/jian`)).status, 404, 'nor its 笺')
   t.equal((await api.as('huangmei').get(`/documents/${bTask.documentId}`)).status, 404, 'nor B’s copy')
+  t.equal((await api.call('GET', `/documents/${id}`, { apiKey: 'demo-key-liuzhou-edu' })).status, 404, 'nor B’s integrator')
 
   // C cannot act on B's task, nor A
   t.equal((await complete('hejun', bTask.taskKey, { route: '同意', opinion: '越权' })).status, 404, 'C cannot complete B’s 会签')

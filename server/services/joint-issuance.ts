@@ -118,11 +118,10 @@ export function jointIssuanceHandlers(knex: Knex, engine: WorkflowEngine, flows?
         const limits = await timeLimitsFor(trx, unitId, lead.urgency)
         if (existing) return { id: existing.id as string, limits }
         const unit = await trx('units').where({ id: unitId }).first('name')
-        const sender = await trx('units').where({ id: lead.unit_id }).first('name')
         const id = randomUUID()
         await trx('documents').insert({
           id, unit_id: unitId, kind: LIANHE_KIND, title: lead.title, status: 'starting',
-          data: JSON.stringify({ ...lead.data, sourceUnit: sender.name }), urgency: lead.urgency, doc_number: null,
+          data: JSON.stringify(lead.data), urgency: lead.urgency, doc_number: null,
           step_limit: limits.stepLimit, remind_before: limits.remindBefore, source_document_id: lead.id, source_unit_id: lead.unit_id,
           form_version: lead.form_version,
         })
