@@ -164,6 +164,19 @@ t.test('不同意: the lead’s flow goes back to 签发 with the opinion; signe
   t.same(after.coIssuers.map((c: any) => [c.unitId, c.agreed]), [[B, true]], 'the latest answer counts')
 })
 
+t.test('a canceled lead 发文 ends the co-issuers’ open 会签 with it', async (t) => {
+  const title = `关于联合发文取消的测试 ${Date.now()}`
+  const id = await signed(title, [B, C])
+  const bTask = await coTask('zhengyu', title, 'huiqian')
+  const cTask = await coTask('hejun', title, 'huiqian')
+  const res = await api.call('POST', `/operations/documents/${id}/cancel`, { as: 'zhouadmin', body: { reason: '联合发文事项取消' } })
+  t.equal(res.status, 200, JSON.stringify(res.body))
+  await waitFor('B’s 会签 gone', async () => !(await inbox(api, 'zhengyu')).some((x) => x.taskKey === bTask.taskKey))
+  await waitFor('C’s 会签 gone', async () => !(await inbox(api, 'hejun')).some((x) => x.taskKey === cTask.taskKey))
+  const copy = await api.call('GET', `/documents/${bTask.documentId}`, { apiKey: 'demo-key-liuzhou-edu' })
+  t.equal(copy.body.status, 'canceled', 'B’s copy is canceled too')
+})
+
 t.test('a 发文 without co-issuers goes from 编号 straight to 盖章', async (t) => {
   const id = await startFawen(api, 'zhangwei', draft({ title: '不联合的通知' }))
   await act(api, 'zhangwei', id, 'nigao', { route: '送审核', nextHandler: 'lina' })

@@ -101,6 +101,18 @@ async function leadLog(trx: Knex.Transaction, lead: { id: string; unit_id: strin
     .ignore()
 }
 
+/**
+ * The lead's 发文 was canceled: each co-issuer's copy still running is canceled too (in its own
+ * tenant), so no 会签 or 用印 task is left in a co-issuer's inbox for a 发文 that will not be issued.
+ */
+export async function cancelCoIssuers(knex: Knex, engine: WorkflowEngine, leadId: string, reason: string): Promise<number> {
+  const open: Array<{ id: string; unit_id: string; process_instance_key: string }> = await knex('co_issuances as ci').join('documents as c', 'c.id', 'ci.id')
+    .where('ci.lead_document_id', leadId).whereIn('c.status', ['starting', 'running']).whereNotNull('c.process_instance_key')
+    .select('c.id', 'c.unit_id', 'c.process_instance_key')
+  for (const copy of open) await engine.as(copy.unit_id).cancelInstance(copy.process_instance_key, `主办单位已取消该发文：${reason}`)
+  return open.length
+}
+
 export function jointIssuanceHandlers(knex: Knex, engine: WorkflowEngine, flows?: FlowDeployer): Record<(typeof jointIssuanceTopics)[number], StepHandler> {
   return {
     /**
@@ -161,8 +173,15 @@ export function jointIssuanceHandlers(knex: Knex, engine: WorkflowEngine, flows?
         return { ...row, agreed, answered_at: now }
       })
       if (!co.answer_reported_at) {
-        const lead = await knex('documents').where({ id: co.lead_document_id }).first('unit_id')
-        await engine.correlateMessage(lead.unit_id, COSIGN_ANSWER_MESSAGE, co.lead_document_id, co.agreed ? {} : { cosignRejected: true }, { cosignUnit: co.unit_id })
+        // Nothing waits for an answer of a lead that has ended (canceled) or asked again since
+        // (a later round for this unit): the answer is recorded and logged, not sent.
+        const lead = await knex('documents').where({ id: co.lead_document_id }).first('unit_id', 'status')
+        // (compared in the database: a JS Date would drop the microseconds and find the row itself newer)
+        const newer = await knex('co_issuances as n').where({ 'n.lead_document_id': co.lead_document_id, 'n.unit_id': co.unit_id }).whereNot('n.id', co.id)
+          .whereRaw('n.created_at > (select created_at from co_issuances where id = ?)', [co.id]).first('n.id')
+        if (['starting', 'running'].includes(lead.status) && !newer) {
+          await engine.correlateMessage(lead.unit_id, COSIGN_ANSWER_MESSAGE, co.lead_document_id, co.agreed ? {} : { cosignRejected: true }, { cosignUnit: co.unit_id })
+        }
         await knex('co_issuances').where({ id: copyId }).update({ answer_reported_at: new Date() })
       }
       return { cosignAgreed: Boolean(co.agreed) }
@@ -207,8 +226,10 @@ export function jointIssuanceHandlers(knex: Knex, engine: WorkflowEngine, flows?
         return { ...row, sealed_at: now }
       })
       if (!co.seal_reported_at) {
-        const lead = await knex('documents').where({ id: co.lead_document_id }).first('unit_id')
-        await engine.correlateMessage(lead.unit_id, COSIGN_SEALED_MESSAGE, co.lead_document_id, {}, { cosignUnit: co.unit_id })
+        const lead = await knex('documents').where({ id: co.lead_document_id }).first('unit_id', 'status')
+        if (['starting', 'running'].includes(lead.status)) {
+          await engine.correlateMessage(lead.unit_id, COSIGN_SEALED_MESSAGE, co.lead_document_id, {}, { cosignUnit: co.unit_id })
+        }
         await knex('co_issuances').where({ id: copyId }).update({ seal_reported_at: new Date() })
       }
       return {}
