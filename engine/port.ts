@@ -126,6 +126,11 @@ export interface UnitModelRules {
   topics: readonly string[]
   /** The message that starts 分文报批 (电子来文); only that flow may have it, and must. */
   incomingMessage: string
+  /**
+   * Messages this system sends into the flow, which it may wait for at an intermediate catch event
+   * (联合发文: a co-issuer's 会签 answer and seal); no other message event is allowed.
+   */
+  catchMessages?: readonly string[]
   /** Variables that tie an instance to its document and unit; no step may write them. */
   reservedVariables: readonly string[]
 }
@@ -207,8 +212,12 @@ export interface WorkflowEngine {
   deploy(tenant: string, resources: Array<{ name: string; xml: string }>, options?: { source?: string }): Promise<DeployedProcess[]>
   /** The instance and task commands, as the unit (tenant). */
   as(tenant: string): TenantCommands
-  /** Delivers a message to the unit's flows (a message start event or a waiting catch event). */
-  correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void>
+  /**
+   * Delivers a message to the unit's flows (a message start event or a waiting catch event).
+   * `localKeys` narrows it to the waiting execution holding those local variables (one instance of
+   * a multi-instance step, e.g. the 联合发文 会签 of one co-issuer).
+   */
+  correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables, localKeys?: Variables): Promise<void>
   /**
    * Starts one instance per business key from each unit's (tenant's) message start event: 分发 to
    * many units at once. A business key that already has an instance in its unit, running or

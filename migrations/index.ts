@@ -19,6 +19,7 @@ import * as orgTree from './017-org-tree.ts'
 import * as circulationSupervision from './019-circulation-supervision.ts'
 import * as delegation from './020-delegation.ts'
 import * as crossUnit from './022-cross-unit.ts'
+import * as jointIssuance from './023-joint-issuance.ts'
 
 const migrations: Record<string, Knex.Migration> = {
   '001-organisation': organisation,
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   '019-circulation-supervision': circulationSupervision,
   '020-delegation': delegation,
   '022-cross-unit': crossUnit,
+  '023-joint-issuance': jointIssuance,
 }
 
 export const migrationSource: Knex.MigrationSource<string> = {

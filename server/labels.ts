@@ -17,7 +17,7 @@ export const roleLabels: Record<string, string> = {
 /** How an action reached the system (routing log, audit trail). */
 export const channelLabels: Record<string, string> = { web: '网页', mobile: '移动端', api: '接口', system: '系统', engine: '流程引擎' }
 
-export const kindLabels: Record<string, string> = { fawen: '发文', shouwen: '收文', chengyue: '呈阅笺' }
+export const kindLabels: Record<string, string> = { fawen: '发文', shouwen: '收文', chengyue: '呈阅笺', lianhe: '联合发文会签' }
 
 export const statusLabels: Record<string, string> = {
   starting: '启动中', running: '办理中', completed: '已办结', canceled: '已终止', failed: '启动失败', refused: '已退文',

@@ -107,9 +107,12 @@ export class OperatonEngine implements WorkflowEngine {
     return new OperatonTenant(rest, this.multiInstance, this.options.log, new TenantFailures(rest, tenant, this.stepNames))
   }
 
-  async correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables): Promise<void> {
+  async correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables, localKeys?: Variables): Promise<void> {
     // The business key both selects a waiting instance and becomes the key of one a start event starts.
-    const body = { messageName: name, tenantId: tenant, businessKey, processVariables: encodeVariables(variables) }
+    const body = {
+      messageName: name, tenantId: tenant, businessKey, processVariables: encodeVariables(variables),
+      ...(localKeys ? { localCorrelationKeys: encodeVariables(localKeys) } : {}),
+    }
     await this.retry('correlate', () => this.rest.call('POST', '/message', { body }))
   }
 

@@ -10,7 +10,7 @@ export const allowedCalls = {
   /** Reads a variable by its name written as a string: no more than naming the variable (null when unset). */
   'execution.getVariable': 'a name',
   /** Marks whether a 会签 has been sent back; only these flags may be set, to a value computed without calls. */
-  'execution.setVariable': ['countersignReturned'],
+  'execution.setVariable': ['countersignReturned', 'cosignRejected'],
 } as const
 
 /** Objects of the engine's context: never readable on their own (their methods reach the engine). */

@@ -104,7 +104,7 @@ function unitModelRules(definitions: El, flow: UnitModelRules): { problems: Mode
     if (refusedTypes[el.$type]) add(el.id!, `单位流程不能使用${refusedTypes[el.$type]}：${label(el)}`)
     for (const def of el.eventDefinitions ?? []) {
       const isMessage = def.$type === 'bpmn:MessageEventDefinition'
-      if ((isMessage || def.$type === 'bpmn:SignalEventDefinition') && !(isMessage && isIncomingStart(el, process, flow))) {
+      if ((isMessage || def.$type === 'bpmn:SignalEventDefinition') && !(isMessage && (isIncomingStart(el, process, flow) || isSystemCatch(el, def, flow)))) {
         add(el.id!, `单位流程不能使用消息或信号事件（它们会到达本单位以外）：${label(el)}`)
       }
       // The engine is shared by every unit: nothing may fire or multiply without end.
@@ -129,6 +129,11 @@ function flowElements(container: El): El[] {
 function isIncomingStart(el: El, process: El, flow: UnitModelRules): boolean {
   return flow.baseId === 'fenwen' && el.$type === 'bpmn:StartEvent' && (process.flowElements ?? []).includes(el) && el.eventDefinitions?.length === 1 &&
     el.eventDefinitions[0].messageRef?.name === flow.incomingMessage
+}
+
+/** An intermediate catch event waiting for a message only this system sends (联合发文), named in the rules. */
+function isSystemCatch(el: El, def: El, flow: UnitModelRules): boolean {
+  return el.$type === 'bpmn:IntermediateCatchEvent' && el.eventDefinitions?.length === 1 && Boolean(flow.catchMessages?.includes(def.messageRef?.name))
 }
 
 /** One none start event (a document is started by this system); 分文报批 also keeps its 电子来文 message start. */

@@ -73,6 +73,8 @@ export class Jian {
           sealName: doc.seal_name,
           sealedAt: doc.sealed_at,
           sealedSha256: doc.sealed_sha256 ?? null,
+          coSeals: await this.knex('document_seals as s').join('units as u', 'u.id', 's.unit_id')
+            .where({ 's.document_id': id, 's.lead': false }).orderBy('s.sealed_at').select('u.name as unitName', 's.seal_name as sealName'),
         },
         data,
         opinions,

@@ -31,6 +31,8 @@ export interface JianDocument {
   sealName: string | null
   sealedAt: Date | string | null
   sealedSha256: string | null
+  /** 联合发文: the co-issuers' seals on the document (the lead's is sealName). */
+  coSeals?: Array<{ unitName: string; sealName: string }>
 }
 
 export interface JianContext {

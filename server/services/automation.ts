@@ -10,11 +10,12 @@ import { latestVersionOf } from './files.ts'
 import type { Notifications, NotificationKind } from './notifications.ts'
 import { redirectInactive } from '../org-tree/recipients.ts'
 import { recordRefusal } from './refusal.ts'
+import { jointIssuanceHandlers, jointIssuanceTopics, recordLeadSeal } from './joint-issuance.ts'
 
 export const INCOMING_MESSAGE = 'gongwen.incoming'
 
 /** The topics of the automated steps, each handled by exactly one handler below. */
-export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify', 'document.refuse'] as const
+export const automationTopics = ['document.number', 'document.seal', 'document.deliver', 'document.receive', 'document.archive', 'task.notify', 'document.refuse', ...jointIssuanceTopics] as const
 
 /** What 分发 needs of the deployed flows: a recipient unit that has none yet gets the shipped ones. */
 export interface FlowDeployer {
@@ -29,6 +30,8 @@ export function automationHandlers(
 ): Record<(typeof automationTopics)[number], StepHandler> {
   const documentId = (job: { variables: Record<string, unknown> }) => String(job.variables.documentId)
   return {
+    // 联合发文: the steps between the lead's 发文 and each co-issuer's 会签 flow (joint-issuance.ts).
+    ...jointIssuanceHandlers(knex, engine, flows),
     'document.number': async (job) => ({ docNumber: await allocateNumber(knex, documentId(job)) }),
     'document.seal': async (job) => {
       const recipients = await seal(knex, documentId(job))
@@ -210,6 +213,8 @@ export async function seal(knex: Knex, documentId: string): Promise<Array<{ unit
       const what = main ? `正文“${main.name}”（sha256 ${main.sha256.slice(0, 12)}…）` : '（无正文文件）'
       await systemLog(trx, doc, `seal:${documentId}`, 'yongyin', '用印登记', `加盖“${unit.seal_name}”于${what}`, now)
     }
+    // Every seal on the 发文 (the lead's and, 联合发文, each co-issuer's) is listed in document_seals.
+    await recordLeadSeal(trx, documentId)
     return redirectInactive(trx, doc, recipientsOf(doc))
   })
 }

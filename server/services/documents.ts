@@ -11,6 +11,7 @@ import { assertUnitActive, resolveRecipientFields } from '../org-tree/recipients
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 import { applyListFilters, type TaskListQuery } from './tasks.ts'
+import { checkCoIssuers, jointIssuanceOf, readableByCoIssuer } from './joint-issuance.ts'
 
 /** Each kind of document: its flow (the BPMN process id) and the 笺 its first step uses. */
 export const documentKinds: Record<string, { process: string; form: string; label: string; startRole: string }> = {
@@ -65,6 +66,8 @@ export class Documents {
     }
     await assertUnitActive(this.knex, p)
     input = { ...input, data: (await resolveRecipientFields(this.knex, p, input.data))! }
+    // 联合发文: named before the schema so that a wrong type is refused naming coIssuers as well.
+    if (input.kind === 'fawen') await checkCoIssuers(this.knex, p, input.data)
     const corrects = await this.checkCorrects(p, input)
     this.forms.validateDraft(kind.form, input.data)
     await this.checkRecipients(input.data)
@@ -155,7 +158,7 @@ export class Documents {
     const doc = await this.readable(p).where('d.id', id).first('d.*')
     if (!doc) throw fail('NOT_FOUND', '未找到该公文')
     for (const field of await this.hiddenFields(p, id)) delete doc.data[field]
-    const [log, openTasks, deliveries, corrects, corrections] = await Promise.all([
+    const [log, openTasks, deliveries, corrects, corrections, joint] = await Promise.all([
       routingLog(this.knex, id),
       this.knex('tasks').where({ document_id: id, state: 'open' }).select('task_key as taskKey', 'element_id as step', 'step_name as stepName', 'assignee', 'candidate_role as candidateRole', 'created_at as createdAt'),
       this.knex('deliveries as v')
@@ -175,6 +178,7 @@ export class Documents {
         : null,
       this.readable(p).where('d.corrects_document_id', id).orderBy('d.created_at')
         .select('d.id', 'd.title', 'd.doc_number as docNumber', 'd.status', 'd.created_at as createdAt'),
+      jointIssuanceOf(this.knex, id),
     ])
     return {
       id: doc.id,
@@ -213,6 +217,9 @@ export class Documents {
       currentSteps: openTasks,
       log,
       deliveries,
+      // 联合发文: each co-issuer's 会签 answer and seal, and every seal on the document (the lead's first).
+      coIssuers: joint.coIssuers,
+      seals: joint.seals,
     }
   }
 
@@ -261,9 +268,15 @@ export class Documents {
    * acted on, were sent for reading (传阅) or supervise (督办); integrators all of the unit's. Other units' documents never match.
    */
   readableQuery(p: Principal, alias = 'd', readers = true) {
-    const q = this.knex(`documents as ${alias}`).where(`${alias}.unit_id`, p.unitId)
-    if (p.channel === 'api') return q
-    return q.andWhere((w) =>
+    const q = this.knex(`documents as ${alias}`)
+    if (p.channel === 'api') return q.where(`${alias}.unit_id`, p.unitId)
+    // 联合发文: a co-issuer's handlers read the lead's 发文 (read-only, like a reader); nobody else of their unit.
+    if (readers) return q.where((outer) => this.ownReadable(outer, p, alias, readers).orWhereExists(readableByCoIssuer(this.knex, p, alias)))
+    return this.ownReadable(q, p, alias, readers)
+  }
+
+  private ownReadable(q: Knex.QueryBuilder, p: Principal, alias: string, readers: boolean) {
+    return q.where((unit) => unit.where(`${alias}.unit_id`, p.unitId).andWhere((w) =>
       w.where(`${alias}.created_by`, p.userId).orWhereExists((s) =>
         s.select(this.knex.raw('1')).from('tasks as t').whereRaw(`t.document_id = ${alias}.id`).andWhere((o) =>
           o.where('t.completed_by', p.userId).orWhere('t.assignee', p.userId).orWhere((r) => r.where('t.state', 'open').whereNull('t.assignee').whereIn('t.candidate_role', p.roles)),
@@ -280,7 +293,7 @@ export class Documents {
         s.select(this.knex.raw('1')).whereRaw(readers ? 'true' : 'false').from('supervisions as sv')
           .whereRaw(`sv.document_id = ${alias}.id`).andWhere('sv.supervisor_id', p.userId),
       ),
-    )
+    ))
   }
 
   private readable(p: Principal) {

@@ -6,6 +6,7 @@ import { EngineError, type StepFailure, type WorkflowEngine } from '../../engine
 import { AppError, fail } from '../errors.ts'
 import type { Notifications } from './notifications.ts'
 import type { Principal } from './principal.ts'
+import { cancelCoIssuers } from './joint-issuance.ts'
 
 /** Who runs the operations view: the office (办公室主任) and the unit admin. */
 export const OPERATORS = ['office_head', 'unit_admin']
@@ -94,6 +95,9 @@ export class Operations {
       .onConflict('dedup_key')
       .ignore()
     this.log.info({ documentId, by: p.userId }, 'document canceled from the operations view')
+    // 联合发文: the co-issuers' 会签/用印 of a canceled 发文 end with it (a failure here leaves the
+    // lead canceled; the co-issuer's answer is then recorded and not sent, see joint-issuance.ts).
+    await cancelCoIssuers(this.knex, this.engine, doc.id, why).catch((err) => this.log.warn({ err, documentId }, 'could not cancel the co-issuers’ flows'))
     const after = await this.knex('documents').where({ id: doc.id }).first('status')
     return { documentId: doc.id, status: after.status as string, reason: why }
   }

@@ -11,6 +11,7 @@ import type { Forms } from '../forms/forms.ts'
 import { lintModel } from '../forms/lint.ts'
 import { automationTopics, INCOMING_MESSAGE } from './automation.ts'
 import { documentKinds } from './documents.ts'
+import { COSIGN_CATCH_MESSAGES } from './joint-issuance.ts'
 import type { Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
 
@@ -119,7 +120,7 @@ export class ProcessAdmin {
 
   private async check(unitId: string, baseId: string, xml: string): Promise<FieldProblem[]> {
     const flow = flowOf(baseId)
-    const rules = { baseId, ...flow, roles: stepRoles, topics: automationTopics, incomingMessage: INCOMING_MESSAGE, reservedVariables }
+    const rules = { baseId, ...flow, roles: stepRoles, topics: automationTopics, incomingMessage: INCOMING_MESSAGE, catchMessages: COSIGN_CATCH_MESSAGES, reservedVariables }
     const { readable, problems, people } = await checkUnitModel(xml, rules)
     if (!readable) return problems
     const model = await parseModel(xml)

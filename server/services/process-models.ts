@@ -12,6 +12,12 @@ import { fail } from '../errors.ts'
 import type { Forms } from '../forms/forms.ts'
 import { lintModel } from '../forms/lint.ts'
 
+/**
+ * Shipped flows a unit gets only when it first needs one, not with the others: 联合发文's 会签 of a
+ * co-issuer (lianhe), deployed into the co-issuer's tenant by the step that asks it to countersign.
+ */
+export const ON_DEMAND = ['lianhe']
+
 export class ProcessModels {
   private readonly cache = new Map<string, Promise<ProcessModel | null>>()
   private shipped: Array<{ name: string; xml: string }> = []
@@ -68,7 +74,9 @@ export class ProcessModels {
     const key = only ? `${unitId}\u0000${only.join(',')}` : unitId
     let running = this.deploying.get(key)
     if (!running) {
-      const resources = only ? this.shipped.filter((r) => only.includes(basename(r.name, '.bpmn'))) : this.shipped
+      const resources = only
+        ? this.shipped.filter((r) => only.includes(basename(r.name, '.bpmn')))
+        : this.shipped.filter((r) => !ON_DEMAND.includes(basename(r.name, '.bpmn')))
       running = this.engine
         .deploy(unitId, resources, { source: 'gongwen' })
         .then((deployed) => this.record(deployed, null))

@@ -14,6 +14,7 @@ import type { Forms } from '../forms/forms.ts'
 import { roleLabel } from '../labels.ts'
 import { latestVersionOf } from './files.ts'
 import { assertFieldsUnfrozen } from './frozen.ts'
+import { checkCoIssuers } from './joint-issuance.ts'
 import { resolveRecipientFields } from '../org-tree/recipients.ts'
 import { recordedChannel, type Principal } from './principal.ts'
 import type { ProcessModels } from './process-models.ts'
@@ -107,6 +108,8 @@ export class TaskCompletion {
       const doc = await trx('documents').where({ id: task.document_id }).forUpdate().first()
       // After 签发 nobody changes what was signed, whatever the step lets them edit.
       assertFieldsUnfrozen(doc, input.data)
+      // 联合发文: co-issuing units named at a step that may edit them (拟稿) are checked as at the start.
+      if (doc.kind === 'fawen' && input.data && 'coIssuers' in input.data) await checkCoIssuers(trx, p, input.data)
       const merged = this.forms.validateStep(step.formKey, doc.form_version, step.properties, doc.data, input.data ?? {})
       const unit = await trx('units').where({ id: doc.unit_id }).first('allow_blank_signature')
       const { blankSignature } = this.forms.checkOpinion(step.properties, input.opinion, unit.allow_blank_signature)

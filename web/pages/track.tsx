@@ -49,6 +49,9 @@ function TrackPage() {
         )}
         {doc.frozen && <p class="muted frozen-note">已签发：正文、附件及标题、主送、抄送等字段不可再修改；如需更正，请另起公文并引用原文。</p>}
         <RefusalNote doc={doc} />
+        {doc.kind === 'lianhe' && doc.sourceDocumentId && (
+          <p class="lead-document">联合发文：本单位为联合发文单位，<a href={`/app/track/${doc.sourceDocumentId}`}>查看主办单位的发文</a></p>
+        )}
         {doc.corrects && (
           <p class="corrects">更正：<a href={`/app/track/${doc.corrects.id}`}>{doc.corrects.docNumber ?? ''}{doc.corrects.title ? `《${doc.corrects.title}》` : '原公文'}</a></p>
         )}
@@ -84,6 +87,7 @@ function TrackPage() {
               </table>
             </section>
           )}
+          {(doc.coIssuers?.length > 0 || doc.seals?.length > 1) && <JointIssuance doc={doc} />}
           <CirculationPanel documentId={doc.id} onChange={() => get(`/documents/${id}`).then(setDoc, setError)} />
           <SupervisionMark documentId={doc.id} finished={['completed', 'canceled'].includes(doc.status)} />
           <section class="card">
@@ -97,6 +101,40 @@ function TrackPage() {
         </aside>
       </div>
     </Shell>
+  )
+}
+
+/** 联合发文: each co-issuer's 会签 answer, and every issuer's seal (the lead's first). */
+function JointIssuance({ doc }: { doc: any }) {
+  const answer = (c: any) => (c.agreed === null || c.agreed === undefined ? '待会签' : c.agreed ? '同意' : '不同意')
+  return (
+    <section class="card joint-issuance">
+      <h2>联合发文</h2>
+      {doc.coIssuers?.length > 0 && (
+        <table class="list compact co-issuers">
+          <thead><tr><th>联合发文单位</th><th>会签</th><th>用印</th></tr></thead>
+          <tbody>
+            {doc.coIssuers.map((c: any) => (
+              <tr key={c.unitId} data-unit={c.unitId}>
+                <td data-label="联合发文单位">{c.unitName}</td>
+                <td data-label="会签">{answer(c)}{c.opinion ? `（${c.opinion}）` : ''}</td>
+                <td data-label="用印">{c.sealedAt ? formatTime(c.sealedAt) : <span class="muted">未用印</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>印章</h3>
+      {doc.seals?.length ? (
+        <ul class="seals">
+          {doc.seals.map((s: any) => (
+            <li key={s.unitId} data-unit={s.unitId}>{s.sealName}{s.lead ? '（主办）' : ''} <span class="muted">{formatTime(s.sealedAt)}</span></li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">尚未盖章</p>
+      )}
+    </section>
   )
 }
 
