@@ -20,7 +20,7 @@ export interface OperatonEngineOptions {
   pollTimeoutMs?: number
   /** Tries an automated step gets before it becomes an incident (default 5). */
   stepRetries?: number
-  /** How long a worker holds an automated step; a step still running renews it (default 60 s). */
+  /** How long a worker holds an automated step; a step still running renews it (default 10 s). */
   lockDurationMs?: number
 }
 

@@ -48,7 +48,9 @@ export class ExternalTaskWorkers {
   ) {
     this.pollTimeoutMs = options.pollTimeoutMs ?? 5_000
     this.concurrency = options.concurrency ?? 10
-    this.lockDurationMs = options.lockDurationMs ?? 60_000
+    // Short, and renewed while a step runs: a step held by a node that died (or by a long poll the
+    // engine still answers after its node went away) is offered again within 10 s.
+    this.lockDurationMs = options.lockDurationMs ?? 10_000
     this.retries = options.retries ?? 5
   }
 
