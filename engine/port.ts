@@ -219,6 +219,12 @@ export interface WorkflowEngine {
    */
   correlateMessage(tenant: string, name: string, businessKey: string, variables: Variables, localKeys?: Variables): Promise<void>
   /**
+   * Delivers a message to the waiting executions it matches, and says how many got it (0 when none
+   * waits). For a wait that is in place before the message can be sent: none waiting then means the
+   * message was delivered already (a retry after a crash), or the flow no longer waits for it.
+   */
+  deliverIfWaiting(tenant: string, name: string, businessKey: string, variables: Variables, localKeys?: Variables): Promise<number>
+  /**
    * Starts one instance per business key from each unit's (tenant's) message start event: 分发 to
    * many units at once. A business key that already has an instance in its unit, running or
    * ended, is skipped, so the call may be sent again after any failure and starts each key once.

@@ -287,6 +287,26 @@ t.test('a step running longer than its lock keeps it: no second worker takes it 
   t.match(await variable(instanceId, 'fannedOut'), { type: 'Boolean', value: true }, 'and its completion was taken')
 })
 
+t.test('a message for a wait: delivered to the one waiting execution it names, and 0 when none waits', async (t) => {
+  const waitXml = bpmn('wait', `
+    <startEvent id="start" /><sequenceFlow id="f1" sourceRef="start" targetRef="answer" />
+    <intermediateCatchEvent id="answer">
+      <extensionElements><camunda:inputOutput><camunda:inputParameter name="cosignUnit">\${unit}</camunda:inputParameter></camunda:inputOutput></extensionElements>
+      <messageEventDefinition messageRef="msg" />
+    </intermediateCatchEvent><sequenceFlow id="f2" sourceRef="answer" targetRef="done" />
+    <userTask id="done" /><sequenceFlow id="f3" sourceRef="done" targetRef="end" />
+    <endEvent id="end" />`, '<message id="msg" name="test.answer" />')
+  const def = await deployOne(A, 'wait.bpmn', waitXml)
+  const { instanceId } = await engine.as(A).start(def.definitionId, { unit: 'unit-b' }, 'lead-1')
+  t.equal(await engine.deliverIfWaiting(A, 'test.answer', 'lead-1', { agreed: true }, { cosignUnit: 'unit-c' }), 0, 'not to a wait for another unit')
+  t.equal(await engine.deliverIfWaiting(B, 'test.answer', 'lead-1', { agreed: true }, { cosignUnit: 'unit-b' }), 0, 'not across units')
+  t.equal(await engine.deliverIfWaiting(A, 'test.answer', 'lead-1', { agreed: true }, { cosignUnit: 'unit-b' }), 1, 'to the wait it names')
+  await taskWhen(instanceId, 'done')
+  t.match(await variable(instanceId, 'agreed'), { type: 'Boolean', value: true }, 'with its variables')
+  t.equal(await engine.deliverIfWaiting(A, 'test.answer', 'lead-1', { agreed: false }, { cosignUnit: 'unit-b' }), 0, 'a second delivery finds nothing waiting, and is no error')
+  t.match(await variable(instanceId, 'agreed'), { type: 'Boolean', value: true }, 'and changes nothing')
+})
+
 t.test('workers stop promptly, even in the middle of a long poll', async (t) => {
   const begun = Date.now()
   await engine.stopWorkers()

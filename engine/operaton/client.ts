@@ -116,6 +116,16 @@ export class OperatonEngine implements WorkflowEngine {
     await this.retry('correlate', () => this.rest.call('POST', '/message', { body }))
   }
 
+  async deliverIfWaiting(tenant: string, name: string, businessKey: string, variables: Variables, localKeys?: Variables): Promise<number> {
+    // `all` correlates every match and, unlike a single correlation, is no error when none waits.
+    const body = {
+      messageName: name, tenantId: tenant, businessKey, processVariables: encodeVariables(variables), all: true, resultEnabled: true,
+      ...(localKeys ? { localCorrelationKeys: encodeVariables(localKeys) } : {}),
+    }
+    const results = await this.retry('deliver if waiting', () => this.rest.call<unknown[]>('POST', '/message', { body }))
+    return Array.isArray(results) ? results.length : 0
+  }
+
   async startByMessage(name: string, starts: Array<{ tenant: string; businessKey: string; variables: Variables }>): Promise<{ started: number; skipped: number }> {
     if (starts.length === 0) return { started: 0, skipped: 0 }
     // The engine node's own endpoint (MessageStarts.java): parallel transactions of a few dozen

@@ -180,7 +180,9 @@ export function jointIssuanceHandlers(knex: Knex, engine: WorkflowEngine, flows?
         const newer = await knex('co_issuances as n').where({ 'n.lead_document_id': co.lead_document_id, 'n.unit_id': co.unit_id }).whereNot('n.id', co.id)
           .whereRaw('n.created_at > (select created_at from co_issuances where id = ?)', [co.id]).first('n.id')
         if (['starting', 'running'].includes(lead.status) && !newer) {
-          await engine.correlateMessage(lead.unit_id, COSIGN_ANSWER_MESSAGE, co.lead_document_id, co.agreed ? {} : { cosignRejected: true }, { cosignUnit: co.unit_id })
+          // The lead waits before it asks (fawen.bpmn), so nothing waiting means a run before a crash
+          // delivered it: a retry completes instead of failing into an incident.
+          await engine.deliverIfWaiting(lead.unit_id, COSIGN_ANSWER_MESSAGE, co.lead_document_id, co.agreed ? {} : { cosignRejected: true }, { cosignUnit: co.unit_id })
         }
         await knex('co_issuances').where({ id: copyId }).update({ answer_reported_at: new Date() })
       }
@@ -228,7 +230,7 @@ export function jointIssuanceHandlers(knex: Knex, engine: WorkflowEngine, flows?
       if (!co.seal_reported_at) {
         const lead = await knex('documents').where({ id: co.lead_document_id }).first('unit_id', 'status')
         if (['starting', 'running'].includes(lead.status)) {
-          await engine.correlateMessage(lead.unit_id, COSIGN_SEALED_MESSAGE, co.lead_document_id, {}, { cosignUnit: co.unit_id })
+          await engine.deliverIfWaiting(lead.unit_id, COSIGN_SEALED_MESSAGE, co.lead_document_id, {}, { cosignUnit: co.unit_id })
         }
         await knex('co_issuances').where({ id: copyId }).update({ seal_reported_at: new Date() })
       }
