@@ -170,20 +170,6 @@ export class OperatonEngine implements WorkflowEngine {
     await this.stopWorkers()
   }
 
-  // 加签 is the engine's own task delegation: delegate makes the assignee the owner and gives the
-  // task to the signer (pending, not completable); resolve gives it back to the owner.
-  async addSignerBefore(taskId: string, handler: string, signer: string): Promise<void> {
-    await this.retry('add signer', async () => {
-      const task = await this.rest.call<TaskDto>('GET', `/task/${enc(taskId)}`)
-      if (!task.assignee) await this.rest.call('POST', `/task/${enc(taskId)}/assignee`, { body: { userId: handler } })
-      await this.rest.call('POST', `/task/${enc(taskId)}/delegate`, { body: { userId: signer } })
-    })
-  }
-
-  async returnToHandler(taskId: string): Promise<void> {
-    await this.retry('resolve', () => this.rest.call('POST', `/task/${enc(taskId)}/resolve`, { body: { variables: {} } }))
-  }
-
   private retry<T>(command: string, send: () => Promise<T>): Promise<T> {
     return retry(this.options.log, command, send)
   }
