@@ -115,7 +115,7 @@ async function direct(stack: Stack, count: number): Promise<number> {
 async function main(): Promise<void> {
   const max = Math.max(...SIZES)
   console.log(`starting stack (database, engine, server)…`)
-  const stack = await startStack({ ownEngine: true, env: { ENGINE_TOKEN, ENGINE_JAVA_OPTS: '', ENGINE_HEAP_MB: process.env.ENGINE_HEAP_MB ?? '1024' } })
+  const stack = await startStack({ ownEngine: true, env: { ENGINE_TOKEN, ENGINE_JAVA_OPTS: '', ENGINE_HEAP_MB: process.env.ENGINE_HEAP_MB ?? '2048' } })
   try {
     const api = new Api(stack)
     for (const user of new Set(STEPS.map((s) => s.user))) await api.token(user)

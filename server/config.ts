@@ -25,7 +25,7 @@ export interface Config {
   engineUrl: string | null
   /** ENGINE_TOKEN — credential the engine's REST API requires; generated into the data dir when unset. */
   engineToken: string
-  /** ENGINE_HEAP_MB — heap of the engine's JVM. Default 512. */
+  /** ENGINE_HEAP_MB — heap of the engine's JVM. Default 1024. */
   engineHeapMb: number
   /** ENGINE_JAVA_OPTS — more options for the engine's JVM, space-separated. Default none. */
   engineJavaOpts: string[]
@@ -113,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     enginePort: Number(env.ENGINE_PORT ?? 8090),
     engineUrl: env.ENGINE_URL ? loopbackUrl('ENGINE_URL', env.ENGINE_URL) : null,
     engineToken: env.ENGINE_TOKEN || persistentSecret(dataDir, 'engine-token'),
-    engineHeapMb: Number(env.ENGINE_HEAP_MB ?? 512),
+    engineHeapMb: Number(env.ENGINE_HEAP_MB ?? 1024),
     engineJavaOpts: (env.ENGINE_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
     authSecret: env.AUTH_SECRET || persistentSecret(dataDir, 'auth-secret'),
     tokenTtl: env.TOKEN_TTL ?? '12h',

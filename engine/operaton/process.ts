@@ -23,6 +23,7 @@ export interface EngineProcessOptions {
   engineSchema?: string
   /** Schema of the gongwen_* inbox functions. Default public. */
   appSchema?: string
+  /** The JVM's heap (default 1024 MB); the definition cache is sized from it. */
   heapMb?: number
   /** More JVM options, e.g. quicker start-up for tests (-XX:TieredStopAtLevel=1). */
   javaOptions?: string[]
@@ -49,7 +50,20 @@ export function engineEnvironment(options: EngineProcessOptions, javaHome: strin
     GONGWEN_ENGINE_SCHEMA: options.engineSchema ?? 'operaton',
     GONGWEN_APP_SCHEMA: options.appSchema ?? 'public',
     GONGWEN_JOB_MAX_WAIT_MS: String(options.jobExecutor?.maxWaitMs ?? 2000),
+    GONGWEN_ENGINE_CACHE_CAPACITY: String(definitionCacheCapacity(options.heapMb ?? DEFAULT_HEAP_MB)),
   }
+}
+
+export const DEFAULT_HEAP_MB = 1024
+
+/**
+ * How many parsed process definitions the engine keeps (its deployment cache, least recently used
+ * out first). Every unit has its own copy of each flow, and one parsed 发文 or 分文报批 takes about
+ * 0.8 MB of heap: the engine's default of 1,000 needs 800 MB and ran a 1 GB engine out of memory
+ * with 2,000 units. At most half the heap goes to the cache; a miss costs one parse of the model.
+ */
+export function definitionCacheCapacity(heapMb: number): number {
+  return Math.max(100, Math.min(1000, Math.floor((heapMb * 0.5) / 0.8)))
 }
 
 /** postgres://user:pass@host:port/db?sslmode=… → a JDBC URL plus user and password. */
@@ -170,7 +184,7 @@ export class EngineProcess extends EventEmitter<{ restarted: [pid: number]; exit
   }
 
   private async spawnEngine(): Promise<ChildProcess> {
-    const { log, heapMb = 512 } = this.options
+    const { log, heapMb = DEFAULT_HEAP_MB } = this.options
     const jar = await ensureEngineJar({ info: (message) => log.info(message) })
     const java = await findJava()
     const env = engineEnvironment(this.options, java.home)
