@@ -52,6 +52,11 @@ async function viaRest(api: Api): Promise<void> {
       if (res.status !== 200) throw new Error(`inbox of ${s.user}: ${res.status} ${JSON.stringify(res.body)}`)
       return (res.body.items as InboxItem[]).find((t) => t.documentId === id && t.step === s.step)
     })
+    if (s.step === 'gaizhang') {
+      // 用印 needs the fixed-layout 正文, which the registry uploads at 盖章.
+      const up = await api.upload(s.user, `/documents/${id}/files`, { bytes: Buffer.from('%PDF-1.7 bench'), name: '正文.pdf', type: 'application/pdf' }, { kind: '正文' })
+      if (up.status !== 201) throw new Error(`正文 of ${id}: ${up.status} ${JSON.stringify(up.body)}`)
+    }
     const body = { route: s.route, ...(s.nextHandler ? { nextHandler: s.nextHandler } : {}), ...(s.opinion ? { opinion: s.opinion } : {}) }
     const done = await api.as(s.user).post(`/tasks/${task.taskKey}/complete`, body)
     if (done.status !== 200) throw new Error(`${s.step} of ${id}: ${done.status} ${JSON.stringify(done.body)}`)
@@ -92,7 +97,7 @@ async function viaEngine(stack: Stack, definitionId: string): Promise<void> {
   })
   const instance = await engineRest(stack, 'POST', `/process-definition/${definitionId}/start`, {
     businessKey: id,
-    variables: { documentId: str(id), unitId: str(UNIT), drafter: str('zhangwei'), nextHandler: str(''), stepLimit: str('PT72H'), remindAfter: str('PT60H') },
+    variables: { documentId: str(id), unitId: str(UNIT), drafter: str('zhangwei'), nextHandler: str(''), stepLimit: str('PT72H'), remindAfter: str('PT60H'), coIssuers: str('[]') },
   })
   for (const s of STEPS) {
     const task = await poll(`${s.step} task of instance ${instance.id}`, deadline, async () => {
