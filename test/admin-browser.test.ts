@@ -1,17 +1,11 @@
 // The unit admin's pages in Debian's chromium against the real stack: add a department and a
 // person, change the person's roles, change the unit's settings; each change is checked over REST.
 import t from 'tap'
-import { startBrowser } from './helpers/browser.ts'
-import { Api, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { startBrowserStack } from './helpers/browser.ts'
+import { startFawen, taskFor, waitFor } from './helpers/stack.ts'
 
 // The settings page saves a webhook on this machine over http://, which the operator must allow.
-const stack = await startStack({ env: { OUTBOUND_ALLOW: '127.0.0.1', OUTBOUND_ALLOW_HTTP: 'true' } })
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack({ env: { OUTBOUND_ALLOW: '127.0.0.1', OUTBOUND_ALLOW_HTTP: 'true' } })
 
 t.test('a unit admin adds a department and a person, and changes the person’s roles', async (t) => {
   const page = await ui.as('zhouadmin')

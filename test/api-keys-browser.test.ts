@@ -1,16 +1,9 @@
 // 单位管理 › 接口密钥 in Debian's chromium against the real stack: a unit admin makes a key with a
 // scope, sees its secret once, and revokes it; each step is checked over REST with the key itself.
 import t from 'tap'
-import { startBrowser } from './helpers/browser.ts'
-import { Api, startStack } from './helpers/stack.ts'
+import { startBrowserStack } from './helpers/browser.ts'
 
-const stack = await startStack()
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack()
 
 t.test('a unit admin makes a key, copies its secret once, and revokes it', async (t) => {
   const page = await ui.as('zhouadmin')

@@ -3,14 +3,10 @@
 // and an entry edited or deleted in the database breaks the hash chain exactly where it happened.
 import t from 'tap'
 import { act } from './helpers/flows.ts'
-import { startBrowser } from './helpers/browser.ts'
-import { Api, startFawen, startStack, taskFor } from './helpers/stack.ts'
+import { startBrowserStack } from './helpers/browser.ts'
+import { startFawen, taskFor } from './helpers/stack.ts'
 
-const stack = await startStack()
-t.teardown(() => stack.close())
-const api = new Api(stack)
-const ui = await startBrowser(stack)
-t.teardown(() => ui.close())
+const { stack, ui, api } = await startBrowserStack()
 const knex = () => stack.server!.knex
 type Entry = { id: string; at: string; actorId: string | null; actorName: string | null; channel: string | null; ip: string | null; action: string; target: string | null; status: number; detail: Record<string, unknown> | null }
 const trail = async (query = '') => {

@@ -4,18 +4,12 @@
 // lists a document for supervision from the track page; the supervisor sees it on the 督办 list,
 // opens the document, urges, reads the handler's 反馈, and finds it under 已超期 once overdue.
 import t from 'tap'
-import { startBrowser } from './helpers/browser.ts'
+import { startBrowserStack } from './helpers/browser.ts'
 import { act } from './helpers/flows.ts'
-import { Api, startStack, waitFor } from './helpers/stack.ts'
+import { waitFor } from './helpers/stack.ts'
 
 // Overdue 督办 items are escalated by the server's own check, run often here.
-const stack = await startStack({ env: { SUPERVISION_CHECK_MS: '300' } })
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack({ env: { SUPERVISION_CHECK_MS: '300' } })
 
 t.test('传阅 read and unread: the reader’s 待阅 tab, 标为已阅, the sender’s 已阅/未阅 per reader', async (t) => {
   const title = '关于全市防汛工作情况的呈阅件'

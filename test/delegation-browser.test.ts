@@ -3,15 +3,11 @@
 // page lists what was done in her name.
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { Api, inbox, startFawen, startStack, taskFor } from './helpers/stack.ts'
+import { inbox, startFawen, taskFor } from './helpers/stack.ts'
 import { act } from './helpers/flows.ts'
-import { startBrowser } from './helpers/browser.ts'
+import { startBrowserStack } from './helpers/browser.ts'
 
-const stack = await startStack()
-t.teardown(() => stack.close())
-const api = new Api(stack)
-const ui = await startBrowser(stack)
-t.teardown(() => ui.close())
+const { stack, ui, api } = await startBrowserStack()
 
 async function openTask(page: Page, taskKey: string) {
   await page.goto('/app/inbox')

@@ -1,15 +1,11 @@
 // 加签 in a real browser: the handler adds a signer before herself on the task page, the signer
 // signs (and is offered no 办理 panel), and the tracking diagram marks the added signer at the step.
 import t from 'tap'
-import { Api, startFawen, startStack, taskFor } from './helpers/stack.ts'
+import { startFawen, taskFor } from './helpers/stack.ts'
 import { act } from './helpers/flows.ts'
-import { startBrowser } from './helpers/browser.ts'
+import { startBrowserStack } from './helpers/browser.ts'
 
-const stack = await startStack()
-t.teardown(() => stack.close())
-const api = new Api(stack)
-const ui = await startBrowser(stack)
-t.teardown(() => ui.close())
+const { stack, ui, api } = await startBrowserStack()
 
 t.test('前加签 on the task page, signed by the added signer, shown on the tracking diagram', async (t) => {
   const id = await startFawen(api)

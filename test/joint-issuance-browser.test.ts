@@ -2,17 +2,11 @@
 // task page; after every issuer has sealed, A's track page lists the co-issuer's answer and the
 // seals of both issuers.
 import t from 'tap'
-import { startBrowser } from './helpers/browser.ts'
-import { Api, draft, inbox, startFawen, startStack, waitFor } from './helpers/stack.ts'
+import { startBrowserStack } from './helpers/browser.ts'
+import { draft, inbox, startFawen, waitFor } from './helpers/stack.ts'
 import { act, documentAs } from './helpers/flows.ts'
 
-const stack = await startStack()
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack()
 
 t.test('the co-issuer’s 会签 on its task page, and every seal on the track page', async (t) => {
   const title = `关于联合发文页面测试的通知 ${Date.now()}`

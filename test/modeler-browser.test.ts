@@ -7,16 +7,10 @@ import { copyFileSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { act, documentAs } from './helpers/flows.ts'
-import { startBrowser, screenshotDir } from './helpers/browser.ts'
-import { Api, draft, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { screenshotDir, startBrowserStack } from './helpers/browser.ts'
+import { draft, startFawen, taskFor, waitFor } from './helpers/stack.ts'
 
-const stack = await startStack()
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack()
 const docsShot = join(import.meta.dirname, '..', 'docs', 'screenshots', 'ui-modeler.png')
 
 const unitVersions = async () => {

@@ -3,16 +3,9 @@
 // over REST); a drafter adds a whole group of recipients to a 发文 with one click.
 import t from 'tap'
 import { withCheckChar } from '../server/org-tree/credit-code.ts'
-import { startBrowser } from './helpers/browser.ts'
-import { Api, startStack } from './helpers/stack.ts'
+import { startBrowserStack } from './helpers/browser.ts'
 
-const stack = await startStack()
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack()
 const code = (n: number) => withCheckChar(`11450200MB${String(n).padStart(7, '0')}`)
 
 t.test('the platform admin sees a dry run’s bad rows, then creates a unit in the tree', async (t) => {

@@ -2,17 +2,11 @@
 // the sender's track page shows 已退文 and the reason; A's office re-sends it with a 更正说明, and B's
 // registry sees the new 来文 linked to the refused one.
 import t from 'tap'
-import { startBrowser } from './helpers/browser.ts'
-import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { startBrowserStack } from './helpers/browser.ts'
+import { draft, inbox, startFawen, taskFor, waitFor } from './helpers/stack.ts'
 import { act } from './helpers/flows.ts'
 
-const stack = await startStack()
-const ui = await startBrowser(stack)
-t.teardown(async () => {
-  await ui.close()
-  await stack.close()
-})
-const api = new Api(stack)
+const { stack, ui, api } = await startBrowserStack()
 
 t.test('the sender sees 已退文 with the reason, and re-sends', async (t) => {
   const title = `关于退文页面测试的通知 ${Date.now()}`

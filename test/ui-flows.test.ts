@@ -2,15 +2,11 @@
 // web pages by the person whose inbox holds it; the REST API is used only to check the outcome.
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { Api, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { taskFor, waitFor } from './helpers/stack.ts'
 import { documentAs } from './helpers/flows.ts'
-import { startBrowser } from './helpers/browser.ts'
+import { startBrowserStack } from './helpers/browser.ts'
 
-const stack = await startStack()
-t.teardown(() => stack.close())
-const api = new Api(stack)
-const ui = await startBrowser(stack)
-t.teardown(() => ui.close())
+const { stack, ui, api } = await startBrowserStack()
 
 /** Logs in through the login form, as a person would. */
 async function login(username: string): Promise<Page> {

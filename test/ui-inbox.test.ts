@@ -6,16 +6,12 @@ import { copyFileSync, mkdirSync, statSync } from 'node:fs'
 import Fastify from 'fastify'
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { Api, draft, inbox, startFawen, startStack, taskFor, waitFor } from './helpers/stack.ts'
+import { draft, inbox, startFawen, taskFor, waitFor } from './helpers/stack.ts'
 import { act, documentAs, ensureZhengwen } from './helpers/flows.ts'
-import { phone, startBrowser, tablet } from './helpers/browser.ts'
+import { phone, startBrowserStack, tablet } from './helpers/browser.ts'
 import webRoutes from '../server/routes/web.ts'
 
-const stack = await startStack()
-t.teardown(() => stack.close())
-const api = new Api(stack)
-const ui = await startBrowser(stack)
-t.teardown(() => ui.close())
+const { stack, ui, api } = await startBrowserStack()
 
 /** Takes a screenshot (test-artifacts); with UPDATE_README_SCREENSHOTS=1 also the README's copy. */
 async function keep(page: Page, name: string) {

@@ -7,7 +7,8 @@ import * as esbuild from 'esbuild'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { webBuildOptions, webEntries } from '../../scripts/build-web.ts'
 import { chromiumArgs } from '../../server/forms/pdf.ts'
-import type { Stack } from './stack.ts'
+import t from 'tap'
+import { Api, startStack, type Stack } from './stack.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 export const screenshotDir = join(root, 'test-artifacts', 'screenshots')
@@ -89,4 +90,18 @@ export async function startBrowser(stack: Stack): Promise<Ui> {
       await browser.close()
     },
   }
+}
+
+/**
+ * A browser test's set-up: the stack, a browser on it and an API client; both are closed when
+ * the test file ends.
+ */
+export async function startBrowserStack(options: Parameters<typeof startStack>[0] = {}): Promise<{ stack: Stack; ui: Ui; api: Api }> {
+  const stack = await startStack(options)
+  const ui = await startBrowser(stack)
+  t.teardown(async () => {
+    await ui.close()
+    await stack.close()
+  })
+  return { stack, ui, api: new Api(stack) }
 }
