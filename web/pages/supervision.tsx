@@ -16,17 +16,20 @@ function SupervisionPage() {
   const [open, setOpen] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [reload, setReload] = useState(0)
+  // A reload after 催办 or 反馈 keeps the list (and the open item with its notice) on the page
+  // while it fetches; only a change of tab shows loading.
   useEffect(() => {
-    setData(null)
     setError(null)
-    get(`/supervision${query({ state, limit: 200 })}`).then(setData, setError)
+    let latest = true
+    get(`/supervision${query({ state, limit: 200 })}`).then((d) => latest && setData(d), (e) => latest && setError(e))
+    return () => { latest = false }
   }, [state, reload])
   return (
     <Shell active="supervision">
       <div class="inbox-head">
         <div class="tabs" role="tablist">
           {states.map((s) => (
-            <button key={s} type="button" role="tab" aria-selected={s === state} class={s === state ? 'tab active' : 'tab'} onClick={() => { setState(s); setOpen(null) }}>
+            <button key={s} type="button" role="tab" aria-selected={s === state} class={s === state ? 'tab active' : 'tab'} onClick={() => { setState(s); setOpen(null); setData(null) }}>
               {s || '全部'}{s === state && data ? <span class="count">{data.total}</span> : null}
             </button>
           ))}
