@@ -1,4 +1,4 @@
-// 拒收/退文 and 联合发文: a recipient registry's refusal of an 电子来文 (with its reason, and the
+// 拒收/退文: a recipient registry's refusal of an 电子来文 (with its reason, and the
 // sender's re-send of a corrected version linked to the refused one).
 import type { Knex } from 'knex'
 
